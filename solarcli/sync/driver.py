@@ -1,0 +1,90 @@
+"""The git merge driver: ``solar merge-driver %O %A %B %P``.
+
+git calls it for paths marked ``merge=solar`` in ``.gitattributes`` with the
+ancestor (%O), ours (%A, also where the result goes), theirs (%B) and the
+path name (%P). Record files are merged field by field
+(:mod:`solarcli.sync.merge`) and the driver exits 0. For anything else (a
+path that is not a record, input that does not parse as a mapping) it writes
+git's usual line merge with conflict markers into %A and exits 1, so git
+reports a normal conflict.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import MutableMapping
+from pathlib import Path
+
+from solarcli.sync.merge import merge_records
+from solarcli.sync.yamlutil import dumps_roundtrip, loads_roundtrip
+
+#: Record folders whose ``<id>.yaml`` files the driver merges.
+RECORD_DIRS = ("contacts", "leads", "projects", "proposals")
+RECORD_PATH_RE = re.compile(r"^(?:%s)/[^/]+\.ya?ml$" % "|".join(RECORD_DIRS))
+
+
+def is_record_path(path: str) -> bool:
+    return bool(RECORD_PATH_RE.match(path.replace("\\", "/").lstrip("./")))
+
+
+class _Unmergeable(Exception):
+    pass
+
+
+def _load(path: str, *, allow_empty: bool):
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _Unmergeable(str(exc)) from exc
+    if "\n<<<<<<< " in "\n" + text or "\n>>>>>>> " in "\n" + text:
+        raise _Unmergeable("conflict markers")
+    if not text.strip():
+        if allow_empty:
+            return None
+        raise _Unmergeable("empty")
+    try:
+        data = loads_roundtrip(text)
+    except Exception as exc:
+        raise _Unmergeable(str(exc)) from exc
+    if data is None and allow_empty:
+        return None
+    if not isinstance(data, MutableMapping):
+        raise _Unmergeable("not a mapping")
+    return data
+
+
+def _line_merge(base: str, ours: str, theirs: str, name: str) -> int:
+    """git's own line merge into ``ours`` (leaves markers); always returns 1."""
+    try:
+        subprocess.run(
+            ["git", "merge-file", "-L", f"{name} (ours)", "-L", f"{name} (base)",
+             "-L", f"{name} (theirs)", ours, base, theirs],
+            check=False, capture_output=True,
+        )
+    except OSError:  # pragma: no cover - git missing while git runs us
+        pass
+    return 1
+
+
+def merge_files(base: str, ours: str, theirs: str, name: str) -> tuple[int, list[dict]]:
+    """Merge the three files, result into ``ours``. Returns (exit code, conflicts)."""
+    if not is_record_path(name):
+        return _line_merge(base, ours, theirs, name), []
+    try:
+        b = _load(base, allow_empty=True)
+        o = _load(ours, allow_empty=False)
+        t = _load(theirs, allow_empty=False)
+    except _Unmergeable:
+        return _line_merge(base, ours, theirs, name), []
+    result = merge_records(b, o, t)
+    if result.merged is None:  # pragma: no cover - git handles deletions itself
+        return _line_merge(base, ours, theirs, name), []
+    text = dumps_roundtrip(result.merged)
+    Path(ours).write_text(text, encoding="utf-8")
+    return 0, result.conflicts
+
+
+def run(base: str, ours: str, theirs: str, name: str) -> int:
+    code, _ = merge_files(base, ours, theirs, name)
+    return code

@@ -1,0 +1,93 @@
+"""Register the solar merge driver in a records repository.
+
+``install_merge_driver(repo_root)`` is called by ``solar init`` (before its
+first commit) and by ``solar sync`` (older repositories). It sets
+``merge.solar.name`` / ``merge.solar.driver`` in ``.git/config`` and makes
+sure ``.gitattributes`` routes record files to it. It returns the repository
+relative paths of tracked files it changed (``[".gitattributes"]`` or ``[]``)
+so the caller can commit them.
+"""
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from solarcli.sync.driver import RECORD_DIRS
+
+DRIVER_NAME = "solar"
+ATTRIBUTE_LINES = [f"{d}/*.yaml merge={DRIVER_NAME}" for d in RECORD_DIRS]
+ATTRIBUTES_HEADER = "# solar: merge record files field by field (solar merge-driver)"
+
+
+def driver_command(python: str | None = None) -> str:
+    """The shell command git runs: the running interpreter, by absolute path,
+    so the driver works from whichever virtualenv solar was started from."""
+    py = python or sys.executable
+    cmd = f"{shlex.quote(py)} -m solarcli merge-driver %O %A %B %P"
+    pkg_parent = str(Path(__file__).resolve().parents[2])
+    if not _importable_without_path(py):
+        # running from a source checkout that is not installed: tell Python where we are
+        cmd = f"PYTHONPATH={shlex.quote(pkg_parent)}${{PYTHONPATH:+:$PYTHONPATH}} {cmd}"
+    return cmd
+
+
+_IMPORTABLE: dict[str, bool] = {}
+
+
+def _importable_without_path(py: str) -> bool:
+    if py not in _IMPORTABLE:
+        ours = str(Path(__file__).resolve().parents[1])
+        try:
+            proc = subprocess.run(
+                [py, "-c", "import solarcli, os; print(os.path.dirname(os.path.realpath(solarcli.__file__)))"],
+                capture_output=True, text=True, cwd="/", timeout=30,
+                env={k: v for k, v in __import__("os").environ.items() if k != "PYTHONPATH"},
+            )
+            _IMPORTABLE[py] = proc.returncode == 0 and proc.stdout.strip() == ours
+        except (OSError, subprocess.TimeoutExpired):
+            _IMPORTABLE[py] = False
+    return _IMPORTABLE[py]
+
+
+def _config_get(root: Path, key: str) -> str | None:
+    proc = subprocess.run(["git", "-C", str(root), "config", "--local", "--get", key],
+                          capture_output=True, text=True)
+    return proc.stdout.rstrip("\n") if proc.returncode == 0 else None
+
+
+def driver_installed(repo_root: Path | str) -> bool:
+    root = Path(repo_root)
+    drv = _config_get(root, f"merge.{DRIVER_NAME}.driver")
+    if not drv or "merge-driver" not in drv:
+        return False
+    attrs = root / ".gitattributes"
+    text = attrs.read_text(encoding="utf-8") if attrs.exists() else ""
+    return all(line in text.splitlines() for line in ATTRIBUTE_LINES)
+
+
+def install_merge_driver(repo_root: Path | str, python: str | None = None) -> list[str]:
+    """Register the driver (idempotent). Returns tracked paths it changed."""
+    root = Path(repo_root)
+    want = driver_command(python)
+    if _config_get(root, f"merge.{DRIVER_NAME}.driver") != want:
+        subprocess.run(["git", "-C", str(root), "config", "--local",
+                        f"merge.{DRIVER_NAME}.name", "solar field-level record merge"], check=True)
+        subprocess.run(["git", "-C", str(root), "config", "--local",
+                        f"merge.{DRIVER_NAME}.driver", want], check=True)
+    attrs = root / ".gitattributes"
+    text = attrs.read_text(encoding="utf-8") if attrs.exists() else ""
+    present = set(text.splitlines())
+    missing = [line for line in ATTRIBUTE_LINES if line not in present]
+    if not missing:
+        return []
+    if text and not text.endswith("\n"):
+        text += "\n"
+    if ATTRIBUTES_HEADER not in present:
+        text += ATTRIBUTES_HEADER + "\n"
+    text += "".join(line + "\n" for line in missing)
+    tmp = attrs.with_name(".gitattributes.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(attrs)
+    return [".gitattributes"]
