@@ -1,0 +1,3 @@
+from solarcli.cli import main
+
+main()

@@ -1,0 +1,116 @@
+"""One renderer for every listing and show command: table | json | csv | yaml.
+
+JSON keys are stable (documented in README); dates are ISO 8601; Decimals are strings.
+CSV cells that a spreadsheet would execute as a formula are neutralised.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import decimal
+import io
+import json
+from typing import Any, Iterable
+
+FORMATS = ["table", "json", "csv", "yaml"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def json_default(o: Any):
+    if isinstance(o, decimal.Decimal):
+        return str(o)
+    if isinstance(o, (_dt.date, _dt.datetime)):
+        return o.isoformat()
+    if isinstance(o, (set, tuple)):
+        return list(o)
+    return str(o)
+
+
+def plain(o: Any) -> Any:
+    """ruamel CommentedMap/Seq and friends → plain dict/list/str/number."""
+    if isinstance(o, dict):
+        return {str(k): plain(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [plain(v) for v in o]
+    if o is None or isinstance(o, bool):
+        return o
+    if isinstance(o, int):
+        return int(o)
+    if isinstance(o, float):
+        return float(o)
+    if isinstance(o, (_dt.date, _dt.datetime)):
+        return o.isoformat()
+    if isinstance(o, decimal.Decimal):
+        return str(o)
+    return str(o)
+
+
+def neutralise(value: str) -> str:
+    """Prefix a cell that would run as a spreadsheet formula with a single quote."""
+    if value and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(cell(x) for x in v)
+    if isinstance(v, dict):
+        return ", ".join(f"{k}={cell(x)}" for k, x in v.items())
+    if isinstance(v, float):
+        return f"{v:g}" if abs(v) < 1e15 else str(v)
+    return str(v)
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(plain(data), indent=2, ensure_ascii=False, default=json_default)
+
+
+def render(rows: Iterable[dict] | dict, fmt: str = "table", columns: list[str] | None = None,
+           *, headers: dict[str, str] | None = None, safe_csv: bool = True) -> str:
+    """Render a list of flat dicts (or one mapping) in ``fmt``. Returns text ending in newline
+    (empty string for an empty table)."""
+    if isinstance(rows, dict):
+        if fmt == "json":
+            return to_json(rows) + "\n"
+        if fmt == "yaml":
+            from solarcli.storage.yamlio import dump_plain
+
+            return dump_plain(plain(rows))
+        rows = [rows]
+    rows = list(rows)
+    if columns:
+        rows = [{c: r.get(c) for c in columns} for r in rows]
+    if fmt == "json":
+        return to_json(rows) + "\n"
+    if fmt == "yaml":
+        from solarcli.storage.yamlio import dump_plain
+
+        return dump_plain(plain(rows)) if rows else "[]\n"
+    cols = columns or (list(rows[0].keys()) if rows else [])
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(cols)
+        for r in rows:
+            vals = [cell(r.get(c)) for c in cols]
+            w.writerow([neutralise(v) for v in vals] if safe_csv else vals)
+        return buf.getvalue()
+    if fmt == "table":
+        if not rows:
+            return ""
+        from tabulate import tabulate
+
+        hdr = [(headers or {}).get(c, c) for c in cols]
+        body = [[_clip(cell(r.get(c))) for c in cols] for r in rows]
+        return tabulate(body, headers=hdr, tablefmt="simple", disable_numparse=True) + "\n"
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def _clip(s: str, width: int = 60) -> str:
+    s = s.replace("\n", " ")
+    return s if len(s) <= width else s[: width - 1] + "…"

@@ -1,0 +1,148 @@
+"""The one module that reads and writes YAML.
+
+- Round-trip (ruamel.yaml) for files that are being changed: comments, key order and
+  quoting survive; edits are made in place on the loaded mapping.
+- A fast safe loader (PyYAML's C loader when available) for bulk reads (the index).
+- Neither loader ever constructs Python objects from tags: ``!!python/...`` is an error.
+- ``atomic_write``: temp file in the same folder, fsync, ``os.replace``.
+"""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from solarcli.errors import ParseError
+
+_rt = None
+
+
+def _roundtrip_yaml():
+    global _rt
+    if _rt is None:
+        from ruamel.yaml import YAML
+
+        y = YAML(typ="rt")
+        y.preserve_quotes = True
+        y.indent(mapping=2, sequence=4, offset=2)
+        y.width = 4096
+        _rt = y
+    return _rt
+
+
+def _mark(exc) -> str:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}"
+    return "unknown position"
+
+
+def _problem(exc) -> str:
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return str(problem)
+
+
+def loads_roundtrip(text: str, *, name: str = "<string>") -> Any:
+    if "<<<<<<< " in text and "\n=======" in text:
+        raise ParseError(f"{name}: contains git conflict markers (<<<<<<<); resolve them or run 'solar check'")
+    try:
+        return _roundtrip_yaml().load(text)
+    except Exception as exc:  # ruamel raises many types
+        raise ParseError(f"{name}: invalid YAML at {_mark(exc)}: {_problem(exc)}") from None
+
+
+def load_roundtrip(path: Path, *, name: str | None = None) -> Any:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ParseError(f"{name or path}: not UTF-8 text") from None
+    return loads_roundtrip(text, name=name or str(path))
+
+
+def dump_roundtrip(data: Any) -> str:
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    _literalise(data, LiteralScalarString)
+    buf = io.StringIO()
+    _roundtrip_yaml().dump(data, buf)
+    return buf.getvalue()
+
+
+def _literalise(node: Any, lit) -> None:
+    """Long or multi-line strings become literal ``|`` blocks (readable diffs)."""
+    if isinstance(node, dict):
+        items = node.items()
+    elif isinstance(node, list):
+        items = enumerate(node)
+    else:
+        return
+    for k, v in list(items):
+        if isinstance(v, str) and not isinstance(v, lit) and "\n" in v and not v.startswith(" "):
+            node[k] = lit(v)
+        elif isinstance(v, (dict, list)):
+            _literalise(v, lit)
+
+
+try:  # PyYAML's libyaml binding is ~10x faster than pure Python
+    import yaml as _pyyaml
+
+    _FastLoader = getattr(_pyyaml, "CSafeLoader", _pyyaml.SafeLoader)
+except ImportError:  # pragma: no cover - PyYAML is a dependency
+    _pyyaml = None
+    _FastLoader = None
+
+
+def loads_fast(text: str, *, name: str = "<string>") -> Any:
+    if "<<<<<<< " in text and "\n=======" in text:
+        raise ParseError(f"{name}: contains git conflict markers (<<<<<<<); resolve them or run 'solar check'")
+    try:
+        if _pyyaml is None:  # pragma: no cover
+            from ruamel.yaml import YAML
+
+            return YAML(typ="safe", pure=True).load(text)
+        return _pyyaml.load(text, Loader=_FastLoader)
+    except Exception as exc:
+        raise ParseError(f"{name}: invalid YAML at {_mark(exc)}: {_problem(exc)}") from None
+
+
+def load_fast(path: Path, *, name: str | None = None) -> Any:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ParseError(f"{name or path}: not UTF-8 text") from None
+    return loads_fast(text, name=name or str(path))
+
+
+def dump_plain(data: Any) -> str:
+    """Dump plain Python data (lists/dicts/scalars) as block-style YAML."""
+    from ruamel.yaml import YAML
+
+    y = YAML(typ="safe", pure=True)
+    y.default_flow_style = False
+    y.sort_base_mapping_type_on_output = False
+    buf = io.StringIO()
+    y.dump(data, buf)
+    return buf.getvalue()
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one."""
+    path = Path(path)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
