@@ -117,7 +117,7 @@ class Repo:
                            "'git config --global user.email EMAIL', or pass --as NAME")
         user = {"id": slug(actor.name.split()[0]), "name": actor.name, "email": actor.email}
         text = default_config_yaml(company=company, currency=currency.upper(), locale=locale, user=user)
-        text += extra_config
+        text += _default_sections() + extra_config
         yamlio.atomic_write(root / CONFIG_FILE, text)
         gi = root / ".gitignore"
         existing = gi.read_text() if gi.exists() else ""
@@ -291,6 +291,24 @@ class Repo:
                 _recover(self)
         except ConflictError:
             pass  # another solar process is writing right now; it owns the journal
+
+
+def _default_sections() -> str:
+    """Presets other parts of solar contribute to a new solar.yaml (engine, proposals)."""
+    import importlib
+
+    out = ""
+    for modname, attr, title in (
+        ("solarcli.engine.defaults", "ENGINE_DEFAULTS",
+         "Solar engine: finance defaults, CO2 factors, tariff presets, cost presets and packages"),
+        ("solarcli.proposals.defaults", "PROPOSAL_DEFAULTS", "Proposals: offer settings"),
+    ):
+        try:
+            section = getattr(importlib.import_module(modname), attr)
+        except (ImportError, AttributeError):
+            continue
+        out += f"\n# {title}\n" + yamlio.dump_plain(section)
+    return out
 
 
 class _Lock:
