@@ -97,6 +97,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                "mailing street", "straße", "strasse", "straße und hausnummer", "anschrift",
                "adres", "sokak"),
     "postcode": ("postcode", "postal code", "post code", "zip", "zip code", "zipcode",
+                 "address postcode", "address zip", "address zip code",
                  "zip/postal code", "address postal code", "mailing zip/postal code", "plz",
                  "postleitzahl", "posta kodu"),
     "city": ("city", "town", "address city", "mailing city", "ort", "stadt", "wohnort",
@@ -168,6 +169,7 @@ class Preset:
     signature: tuple[str, ...] = ()  # headers that identify the layout
     source: str | None = None  # default lead source
     kind: str | None = None  # layout of leads or contacts (informational)
+    strip_prefixes: tuple[str, ...] = ()  # "Deal - Building type" -> synonyms of "Building type"
 
     def lookup(self) -> dict[str, str]:
         return {normalise_header(k): v for k, v in self.columns.items()}
@@ -268,7 +270,8 @@ _preset(Preset(
                       "Demo Scheduled": "qualified", "Proposal Made": "qualified",
                       "Negotiations Started": "qualified"}},
     signature=("Deal - Title", "Lead - Title", "Person - Name"),
-    source="import:pipedrive", kind="lead"))
+    source="import:pipedrive", kind="lead",
+    strip_prefixes=("Deal - ", "Lead - ", "Person - ", "Organization - ")))
 
 _preset(Preset(
     "zoho", "Zoho CRM leads export (CSV)",
@@ -321,10 +324,10 @@ _preset(Preset(
 
 def detect_preset(headers: Iterable[str]) -> str | None:
     """The preset whose signature headers the file has most of (at least two)."""
-    have = {normalise_header(h) for h in headers}
+    have = {str(h).strip().casefold() for h in headers}
     best, best_n = None, 1
     for p in PRESETS.values():
-        n = sum(1 for s in p.signature if normalise_header(s) in have)
+        n = sum(1 for s in p.signature if s.casefold() in have)
         if n > best_n:
             best, best_n = p.name, n
     return best
@@ -490,6 +493,12 @@ def build_mapping(headers: list[str], kind: str, *, preset: str | None = None,
                     target = canonical_target(target, kind)
             else:
                 target = _synonym(raw, n, kind)
+                if target is None and p is not None:
+                    for pre in p.strip_prefixes:
+                        if raw.lower().startswith(pre.lower()):
+                            rest = raw[len(pre):].strip()
+                            target = _synonym(rest, normalise_header(rest), kind)
+                            break
                 if target is not None:
                     how = "exact" if _is_exact(raw, target, kind) else "synonym"
             if target is not None and target != IGNORE and not target_allowed(target, kind):

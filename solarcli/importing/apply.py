@@ -1,0 +1,253 @@
+"""Apply an import plan to the repository: one transaction, one commit.
+
+The commit carries the trailers ``Solar-Batch: <batch>`` and ``Solar-Import:
+<kind> <file>``; every record created or changed gets the batch appended to its
+``import_batches`` list. ``revert_batch`` undoes one batch in one commit.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import secrets
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from solarcli import ids
+from solarcli.errors import ConflictError, NotFoundError, ValidationError
+from solarcli.importing.planner import Change, Plan
+
+BATCH_TRAILER = "Solar-Batch"
+IMPORT_TRAILER = "Solar-Import"
+REVERT_TRAILER = "Solar-Revert-Batch"
+
+
+def new_batch_id() -> str:
+    """``imp-20261203-1642-7k2m``: sortable by time, unique across clones."""
+    now = _dt.datetime.now(_dt.timezone.utc)
+    tail = "".join(secrets.choice(ids.ALPHABET) for _ in range(4))
+    return f"imp-{now:%Y%m%d-%H%M%S}-{tail}"
+
+
+def _set_path(data: Any, path: str, value: Any) -> None:
+    parts = path.split(".")
+    cur = data
+    for part in parts[:-1]:
+        nxt = cur.get(part)
+        if not isinstance(nxt, dict):
+            cur[part] = {}
+            nxt = cur[part]
+        cur = nxt
+    cur[parts[-1]] = value
+
+
+def _get_path(data: Any, path: str) -> Any:
+    cur = data
+    for part in path.split("."):
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(part)
+    return cur
+
+
+def apply_ops(data: Any, ops: list[tuple[str, str, Any]]) -> None:
+    """Apply planner ops in place on a (round-trip) mapping, keeping comments."""
+    for op, path, value in ops:
+        if op == "append":
+            cur = _get_path(data, path)
+            if isinstance(cur, list):
+                cur.append(value)
+            else:
+                _set_path(data, path, [value])
+        else:
+            _set_path(data, path, value)
+
+
+def commit_message(plan: Plan, source: str) -> str:
+    c = plan.counts()["records"]
+    parts = []
+    for kind in ("lead", "contact"):
+        if kind in c and (c[kind]["created"] or c[kind]["updated"]):
+            parts.append(f"{c[kind]['created']} {kind}s created, {c[kind]['updated']} updated")
+    return f"import {plan.kind}s from {source}: " + "; ".join(parts)
+
+
+def apply_plan(repo: Any, plan: Plan, *, batch: str, source: str,
+               progress: Callable[[int], None] | None = None) -> str | None:
+    """Write the plan in one transaction. Returns the commit sha (None: nothing changed)."""
+    if not plan.changes:
+        return None
+    with repo.transaction(commit_message(plan, source)) as tx:
+        tx.trailers[BATCH_TRAILER] = batch
+        tx.trailers[IMPORT_TRAILER] = f"{plan.kind} {source}"
+        for n, ch in enumerate(plan.changes, 1):
+            _apply_change(tx, ch)
+            if progress is not None:
+                progress(n)
+    return tx.commit_sha
+
+
+def _apply_change(tx: Any, ch: Change) -> None:
+    if ch.op == "create":
+        if tx.exists(ch.kind, ch.id):  # pragma: no cover - ids are random and checked
+            raise ConflictError(f"{ch.kind} {ch.id} exists already")
+        tx.create(ch.kind, ch.data, record_id=ch.id)
+    else:
+        rec = tx.load(ch.id, ch.kind)
+        apply_ops(rec.data, ch.ops)
+        tx.save(rec)
+
+
+# ---------------------------------------------------------------------------- batches
+
+@dataclass
+class BatchInfo:
+    batch: str
+    commit: str
+    date: str
+    author: str
+    subject: str
+    kind: str
+    source: str
+    files: int
+    reverted_by: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"batch": self.batch, "commit": self.commit, "date": self.date,
+                "author": self.author, "kind": self.kind, "file": self.source,
+                "records": self.files, "reverted": bool(self.reverted_by),
+                "reverted_by": self.reverted_by, "message": self.subject}
+
+
+def _trailers(body: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for line in body.splitlines():
+        if ": " in line:
+            k, _, v = line.partition(": ")
+            if k.startswith("Solar-"):
+                out[k] = v.strip()
+    return out
+
+
+def list_batches(repo: Any) -> list[BatchInfo]:
+    from solarcli.storage import gitio
+
+    if gitio.head(repo.root) is None:
+        return []
+    sep, end = "\x1f", "\x1e"
+    out = gitio.run(repo.root, "log", f"--format=%H{sep}%aI{sep}%an{sep}%s{sep}%B{end}",
+                    "--grep", f"^{BATCH_TRAILER}: ", "--grep", f"^{REVERT_TRAILER}: ")
+    batches: dict[str, BatchInfo] = {}
+    reverts: dict[str, str] = {}
+    order: list[str] = []
+    for chunk in out.split(end):
+        chunk = chunk.strip("\n")
+        if not chunk:
+            continue
+        sha, date, author, subject, body = chunk.split(sep, 4)
+        tr = _trailers(body)
+        if REVERT_TRAILER in tr:
+            reverts.setdefault(tr[REVERT_TRAILER], sha)
+            continue
+        b = tr.get(BATCH_TRAILER)
+        if not b or b in batches:
+            continue
+        kind, _, source = tr.get(IMPORT_TRAILER, " ").partition(" ")
+        files = gitio.run(repo.root, "show", "--format=", "--name-only", sha).split()
+        batches[b] = BatchInfo(b, sha, date, author, subject, kind, source,
+                               len([f for f in files if f.endswith(".yaml")]))
+        order.append(b)
+    for b, info in batches.items():
+        info.reverted_by = reverts.get(b)
+    return [batches[b] for b in order]
+
+
+def find_batch(repo: Any, batch: str) -> BatchInfo:
+    found = [b for b in list_batches(repo) if b.batch == batch or b.batch.startswith(batch)]
+    if not found:
+        raise NotFoundError(f"no import batch {batch!r}; see 'solar import list'")
+    if len(found) > 1:
+        raise ConflictError(f"batch {batch!r} is ambiguous: {', '.join(b.batch for b in found[:5])}")
+    return found[0]
+
+
+@dataclass
+class RevertPlan:
+    batch: BatchInfo
+    restore: list[tuple[str, bytes]]  # path, content before the batch
+    delete: list[str]  # paths the batch created
+    blocked: list[str]  # reasons the revert is refused
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"batch": self.batch.batch, "commit": self.batch.commit,
+                "restore": [p for p, _ in self.restore], "delete": self.delete,
+                "blocked": self.blocked}
+
+
+def plan_revert(repo: Any, batch: str) -> RevertPlan:
+    """What reverting ``batch`` writes; ``blocked`` lists records edited since."""
+    from solarcli.storage import gitio
+
+    info = find_batch(repo, batch)
+    if info.reverted_by:
+        raise ConflictError(f"batch {info.batch} was already reverted by commit {info.reverted_by[:10]}")
+    sha = info.commit
+    status = gitio.run(repo.root, "show", "--format=", "--name-status", "--no-renames", sha)
+    restore: list[tuple[str, bytes]] = []
+    delete: list[str] = []
+    blocked: list[str] = []
+    deleting: set[str] = set()
+    for line in status.splitlines():
+        if not line.strip():
+            continue
+        st, _, path = line.partition("\t")
+        full = repo.root / path
+        at_batch = _git_bytes(repo.root, f"{sha}:{path}") if st != "D" else None
+        now = full.read_bytes() if full.exists() else None
+        if now != at_batch:
+            blocked.append(f"{path} was changed after the import (see 'solar history')")
+            continue
+        if st == "A":
+            delete.append(path)
+            deleting.add(path.rsplit("/", 1)[-1][:-5])
+        else:
+            before = _git_bytes(repo.root, f"{sha}^:{path}")
+            if before is None:  # pragma: no cover - defensive
+                blocked.append(f"{path}: no earlier version")
+                continue
+            restore.append((path, before))
+    # records created by the batch may have been linked by later records
+    for path in delete:
+        rid = path.rsplit("/", 1)[-1][:-5]
+        for link in repo.links_to(rid):
+            if link["id"] not in deleting:
+                blocked.append(f"{link['kind']} {link['id']} (created or changed later) links to "
+                               f"{path.split('/')[0][:-1]} {rid} created by the import")
+    return RevertPlan(info, restore, delete, blocked)
+
+
+def _git_bytes(root: Any, spec: str) -> bytes | None:
+    import subprocess
+
+    proc = subprocess.run(["git", "show", spec], cwd=root, capture_output=True)
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def revert_batch(repo: Any, rp: RevertPlan) -> str | None:
+    if rp.blocked:
+        raise ConflictError(
+            f"cannot revert {rp.batch.batch}: {len(rp.blocked)} record(s) changed since the import: "
+            + "; ".join(rp.blocked[:5]) + ("; ..." if len(rp.blocked) > 5 else ""),
+            hint="undo or re-apply those edits by hand first, or revert the later commits")
+    msg = (f"revert import {rp.batch.batch}: {len(rp.delete)} record(s) removed, "
+           f"{len(rp.restore)} restored")
+    with repo.transaction(msg) as tx:
+        tx.trailers[REVERT_TRAILER] = rp.batch.batch
+        for path, data in rp.restore:
+            tx.write_file(path, data)
+        for path in rp.delete:
+            tx.remove_file(path)
+    return tx.commit_sha
+
+
+def check_plan_valid(plan: Plan) -> None:
+    if plan.kind not in ("lead", "contact"):
+        raise ValidationError(f"cannot import {plan.kind} records")
