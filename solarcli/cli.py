@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "solarcli.commands.project",
     "solarcli.commands.timeline",
     "solarcli.commands.search",
+    "solarcli.commands.sync",
 ]
 
 

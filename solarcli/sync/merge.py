@@ -378,11 +378,14 @@ def _merge_set(bv: Any, ov: Any, tv: Any, path: str, top_field: str, ctx: _Ctx) 
     return target
 
 
-def merge_records(base: Mapping | None, ours: MutableMapping | None, theirs: Mapping | None) -> MergeResult:
+def merge_records(base: Mapping | None, ours: MutableMapping | None, theirs: Mapping | None,
+                  *, record_conflicts: bool = True) -> MergeResult:
     """Merge two concurrent versions of one record (see module docstring).
 
     ``base`` is the common ancestor (``None`` when both sides created the
     file); ``ours``/``theirs`` are ``None`` when that side deleted the record.
+    With ``record_conflicts=False`` the conflict entries are only returned,
+    not written into the record (``solar undo`` uses this).
     """
     if ours is None and theirs is None:
         return MergeResult(None)
@@ -400,14 +403,15 @@ def merge_records(base: Mapping | None, ours: MutableMapping | None, theirs: Map
             "lost_to": "kept: edited on the other side",
             "at": _time_text(survivor.get("updated")),
         }
-        _append_conflicts(survivor, [entry])
+        if record_conflicts:
+            _append_conflicts(survivor, [entry])
         return MergeResult(survivor, [entry], deleted_vs_edited=True)
 
     ctx = _Ctx(ours.get("updated"), theirs.get("updated"))
     if not isinstance(ours, MutableMapping):  # pragma: no cover - defensive
         ours = dict(ours)
     merged = _merge_map(base if base is not None else {}, ours, theirs, "", ctx, top=True)
-    if ctx.conflicts:
+    if ctx.conflicts and record_conflicts:
         _append_conflicts(merged, ctx.conflicts)
     return MergeResult(merged, list(ctx.conflicts))
 
