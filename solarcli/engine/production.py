@@ -476,7 +476,7 @@ def from_map(
         raise EngineError(f"site {latitude}, {longitude}: no sun in the clear-sky year")
     scale = min(cell.ghi_kwh_m2 / cs_annual, 1.0)
     ghi = cs_ghi * scale
-    doy = times.dayofyear.to_numpy()
+    doy = times.day_of_year.to_numpy()
     erbs = irradiance.erbs(ghi, zen, doy)
     dni = np.nan_to_num(np.asarray(erbs["dni"], dtype=float))
     dhi = np.nan_to_num(np.asarray(erbs["dhi"], dtype=float))
