@@ -98,7 +98,10 @@ def render(rows: Iterable[dict] | dict, fmt: str = "table", columns: list[str] |
         w.writerow(cols)
         for r in rows:
             vals = [cell(r.get(c)) for c in cols]
-            w.writerow([neutralise(v) for v in vals] if safe_csv else vals)
+            if safe_csv:
+                vals = [neutralise(v) for v in vals]
+            # a bare CR is not quoted by csv (lineterminator is \n) but spreadsheets split rows on it
+            w.writerow([v.replace("\r\n", "\n").replace("\r", "\n") for v in vals])
         return buf.getvalue()
     if fmt == "table":
         if not rows:

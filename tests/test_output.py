@@ -66,10 +66,22 @@ def test_table_keeps_one_line_per_record_for_multiline_text():
 
 
 @pytest.mark.parametrize("evil", ["=HYPERLINK(\"http://x\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
-                                  "\t=1+1", "\r=1+1"])
+                                  "\t=1+1"])
 def test_csv_neutralises_formula_cells(evil):
     got = list(csv.reader(io.StringIO(render([{"name": evil}], "csv"), newline="")))
     assert got[1][0] == "'" + evil
+
+
+@pytest.mark.parametrize("evil", ["\r=1+1", "Ada\r=1+1", "Ada\r\n=1+1"])
+def test_csv_carriage_return_cannot_start_a_new_row(evil):
+    """Spreadsheets split rows on a bare CR: it must end up inside a quoted cell."""
+    text = render([{"name": evil, "n": "1"}], "csv")
+    got = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(got) == 2, text
+    assert got[1][1] == "1"
+    assert got[1][0].replace("\n", "\r") in ("'" + evil.replace("\r\n", "\r"), evil.replace("\r\n", "\r"))
+    assert got[1][0].startswith("'") == evil.startswith("\r")
+    assert "\r" not in text  # a spreadsheet reading the raw file cannot see a row break outside quotes
 
 
 def test_csv_leaves_ordinary_cells_alone():
