@@ -48,6 +48,8 @@ PRIMARY_FIELDS = ("id", "external_id", "tags", "note")
 CONTACT_PREFIXED = ("contact.id", "contact.external_id", "contact.tags", "contact.note")
 MULTI = {"email", "phone", "tags", "contact.tags", "interests", "note", "contact.note"}
 IGNORE = "-"
+# columns of solar's own export that are not imported (set by solar itself)
+EXPORT_ONLY = ("created", "updated", "import_batches", "contact.created", "contact.updated")
 
 KINDS = ("lead", "contact")
 
@@ -76,7 +78,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                     "customer number", "customer id", "müşteri no"),
     "contact.id": ("contact id", "contact.id", "kontakt id"),
     "contact.external_id": ("contact external id", "contact.external_id", "person id"),
-    "kind": ("kind", "contact type", "contact kind", "kontaktart", "art"),
+    "contact.tags": ("contact tags",),
+    "contact.note": ("contact note",),
+    "kind": ("kind", "type", "contact type", "contact kind", "kontaktart", "art"),
     "name": ("name", "full name", "contact name", "contact", "customer", "customer name",
              "kunde", "kundenname", "ad soyad", "isim", "display name", "person name"),
     "first_name": ("first name", "firstname", "given name", "forename", "vorname", "ad",
@@ -86,10 +90,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "company": ("company", "company name", "organization", "organisation", "organization name",
                 "account", "account name", "company account", "firma", "firmenname",
                 "unternehmen", "şirket", "sirket adi"),
-    "email": ("email", "e-mail", "email address", "e-mail address", "mail", "emailadresse",
+    "email": ("email", "emails", "e-mail", "email address", "e-mail address", "mail", "emailadresse",
               "e-mail-adresse", "email value", "e-posta", "eposta", "primary email",
               "secondary email", "work email", "home email", "other email"),
-    "phone": ("phone", "phone number", "telephone", "tel", "mobile", "mobile phone",
+    "phone": ("phone", "phones", "phone number", "telephone", "tel", "mobile", "mobile phone",
               "mobile phone number", "cell", "cell phone", "mobil", "mobilnummer", "handy",
               "mobiltelefon", "telefon", "telefonnummer", "phone value", "cep", "cep telefonu",
               "gsm", "work phone", "home phone", "business phone"),
@@ -122,13 +126,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "facility": ("facility", "facility type", "building type", "property type", "objektart",
                  "gebäudeart", "gebäudetyp", "tesis tipi"),
     "grid": ("grid", "grid connection", "grid type", "netzanschluss", "şebeke"),
-    "annual_kwh": ("annual kwh", "annual consumption", "consumption", "consumption kwh",
+    "annual_kwh": ("annual kwh", "consumption annual kwh", "annual consumption", "consumption", "consumption kwh",
                    "annual consumption kwh", "yearly consumption", "kwh per year", "kwh/year",
                    "kwh", "verbrauch", "jahresverbrauch", "jahresverbrauch kwh",
                    "stromverbrauch", "stromverbrauch kwh", "yıllık tüketim", "tüketim",
                    "energy usage", "usage kwh"),
-    "monthly_kwh": ("monthly kwh", "monthly consumption", "monatsverbrauch"),
-    "profile": ("profile", "consumption profile", "load profile", "lastprofil"),
+    "monthly_kwh": ("monthly kwh", "consumption monthly kwh", "monthly consumption", "monatsverbrauch"),
+    "profile": ("profile", "consumption profile", "consumption profile", "load profile", "lastprofil"),
     "interests": ("interests", "interest", "interested in", "products", "add-ons", "addons",
                   "system interests", "interesse", "interessen", "ilgi", "produkte"),
     "interest.battery": ("battery", "battery interest", "interest battery", "speicher",
@@ -139,11 +143,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                             "interest ev charger", "ladestation", "şarj istasyonu"),
     "value": ("value", "estimated value", "deal value", "amount", "budget", "wert",
               "auftragswert", "volumen", "bütçe", "tutar"),
-    "site.street": ("site street", "site address", "installation address", "anlagenstandort",
+    "site.street": ("site street", "site address street", "site address", "installation address", "anlagenstandort",
                     "standort straße"),
-    "site.postcode": ("site postcode", "site zip", "site postal code", "standort plz"),
-    "site.city": ("site city", "installation city", "standort ort", "standort"),
-    "site.country": ("site country",),
+    "site.postcode": ("site postcode", "site address postcode", "site zip", "site postal code", "standort plz"),
+    "site.city": ("site city", "site address city", "installation city", "standort ort", "standort"),
+    "site.country": ("site country", "site address country"),
     "site.lat": ("lat", "latitude", "site lat", "breitengrad", "enlem"),
     "site.lon": ("lon", "lng", "long", "longitude", "site lon", "längengrad", "boylam"),
 }
@@ -485,7 +489,9 @@ def build_mapping(headers: list[str], kind: str, *, preset: str | None = None,
         else:
             raw = h.strip()
             n = normalise_header(raw)
-            if raw.lower().startswith(("custom.", "contact.custom.")):
+            if raw in EXPORT_ONLY:
+                target, how = IGNORE, "ignored"
+            elif raw.lower().startswith(("custom.", "contact.custom.")):
                 target, how = canonical_target(raw, kind), "exact"
             elif n in plookup:
                 target, how = plookup[n], "preset"

@@ -154,7 +154,8 @@ def unneutralise(v: Any) -> Any:
 
 
 def _item_id() -> str:
-    return ids.new_id()
+    return ids.new_id()[:8]  # like 'solar note add'
+
 
 
 class Planner:
@@ -339,6 +340,9 @@ class Planner:
                 stage = _match_stage(V.text(st), self.s.stages)
                 if stage is None:
                     err("stage", vals["stage"], f"unknown stage; expected one of {', '.join(self.s.stages)}")
+                elif stage == "converted":
+                    err("stage", vals["stage"], "stage converted is set by 'solar lead convert' "
+                        "(import the lead as qualified, then convert it)")
                 else:
                     lead["stage"] = stage
             if "reason" in vals:
@@ -534,12 +538,11 @@ class Planner:
             lead_id = self._new_id()
             stage = lead.get("stage") or self.s.stages[0]
             ldata: dict[str, Any] = {}
-            if lead.get("title"):
-                ldata["title"] = lead["title"]
+            ldata["title"] = lead.get("title") or default_title(lead)
             ldata["contact"] = cid
             ldata["source"] = lead.get("source") or self.s.default_source
             ldata["stage"] = stage
-            hist = {"id": _item_id(), "at": self.s.now, "by": self.s.by, "from": None, "to": stage}
+            hist = {"at": self.s.now, "by": self.s.by, "from": None, "to": stage}
             if lead.get("_reason"):
                 hist["reason"] = lead["_reason"]
             ldata["stage_history"] = [hist]
@@ -607,6 +610,9 @@ class Planner:
                 hit = self.by_ext.get(("contact", cext))
                 if hit:
                     return hit, "external id"
+                v = cext.lower()
+                if ids.is_id(v) and self._exists("contact", v):
+                    return v, "id"
             elif key == "email":
                 for e in emails:
                     hit = self.by_email.get(e.casefold())
@@ -658,6 +664,8 @@ class Planner:
         if c["custom"]:
             custom = dict(data.get("custom") or {})
             for k, v in c["custom"].items():
+                if V.text(custom.get(k)) == v:
+                    continue  # 5 in the file == "5" in the cell
                 if overwrite or custom.get(k) in (None, ""):
                     custom[k] = v
             data["custom"] = custom
@@ -671,7 +679,7 @@ class Planner:
         if ldata.get("contact") != cid:
             ldata["contact"] = cid
         for k in ("title", "source", "assignee", "facility", "grid", "value"):
-            if k in lead and ldata.get(k) != lead[k]:
+            if k in lead and not _same(ldata.get(k), lead[k]):
                 ldata[k] = lead[k]
         for k in ("consumption", "site"):
             if k in lead:
@@ -683,9 +691,9 @@ class Planner:
                         cur[kk] = sub
                     else:
                         cur[kk] = vv
-                if cur != ldata.get(k):
+                if not _same(cur, ldata.get(k)):
                     ldata[k] = cur
-        if "interests" in lead and list(ldata.get("interests") or []) != lead["interests"]:
+        if "interests" in lead and sorted(ldata.get("interests") or []) != sorted(lead["interests"]):
             ldata["interests"] = list(lead["interests"])
         if lead.get("tags"):
             cur = list(ldata.get("tags") or [])
@@ -694,14 +702,16 @@ class Planner:
                 ldata["tags"] = new
         if lead.get("custom"):
             custom = dict(ldata.get("custom") or {})
-            custom.update(lead["custom"])
+            for k, v in lead["custom"].items():
+                if V.text(custom.get(k)) != v:
+                    custom[k] = v
             if custom != (ldata.get("custom") or {}):
                 ldata["custom"] = custom
         if lext and not ldata.get("external_id"):
             ldata["external_id"] = lext
         if "stage" in lead and ldata.get("stage") != lead["stage"]:
             hist = list(ldata.get("stage_history") or [])
-            entry = {"id": _item_id(), "at": self.s.now, "by": self.s.by,
+            entry = {"at": self.s.now, "by": self.s.by,
                      "from": ldata.get("stage"), "to": lead["stage"]}
             if lead.get("_reason"):
                 entry["reason"] = lead["_reason"]
@@ -743,8 +753,18 @@ class Planner:
         return Plan(self.kind, self.mode, results, changes, unchanged, headers=[])
 
 
+_INTEREST_WORDS = {"battery": "battery", "heat-pump": "heat pump", "ev-charger": "EV charger"}
+
+
+def default_title(lead: dict) -> str:
+    """``PV + battery + EV charger, Berlin`` for rows without a title column."""
+    words = ["PV"] + [_INTEREST_WORDS.get(i, i) for i in lead.get("interests") or []]
+    city = ((lead.get("site") or {}).get("address") or {}).get("city")
+    return " + ".join(words) + (f", {city}" if city else "")
+
+
 def _snapshot(d: dict) -> str:
-    return json.dumps(d, sort_keys=True, default=str, ensure_ascii=False)
+    return json.dumps(_canon(d), sort_keys=True, default=str, ensure_ascii=False)
 
 
 def diff(old: Any, new: Any, prefix: str = "") -> list[tuple[str, str, Any]]:
@@ -766,8 +786,19 @@ def diff(old: Any, new: Any, prefix: str = "") -> list[tuple[str, str, Any]]:
     return ops
 
 
+def _canon(v: Any) -> Any:
+    """Compare values the way a person would: 18900 == 18900.0."""
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, dict):
+        return {str(k): _canon(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_canon(x) for x in v]
+    return v
+
+
 def _same(a: Any, b: Any) -> bool:
-    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
+    return json.dumps(_canon(a), sort_keys=True, default=str) == json.dumps(_canon(b), sort_keys=True, default=str)
 
 
 def _fingerprint(contact: dict, lead: dict, note: str) -> str:
