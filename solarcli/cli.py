@@ -19,6 +19,8 @@ COMMAND_MODULES = [
     "solarcli.commands.timeline",
     "solarcli.commands.search",
     "solarcli.commands.sync",
+    "solarcli.commands.proposal", "solarcli.commands.template",
+    "solarcli.commands.imports",
 ]
 
 

@@ -77,7 +77,7 @@ def offer_text(settings: dict, key: str, lang: str, t: Translator, values: dict)
     raw = settings["texts"].get(key)
     if isinstance(raw, dict):
         raw = raw.get(lang, raw.get("default"))
-    if raw is None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
         raw = t.get(f"text.{key}", "")
     return _PH.sub(lambda m: str(values.get(m.group(1), m.group(0))), str(raw)).strip()
 
@@ -138,10 +138,10 @@ def customer_price(price: dict) -> dict:
         "items": visible,
         "other_items_total": None if other is None else _s(other),
         "subtotal": _s(subtotal_shown),
-        "discount_pct": price.get("discount_pct", 0) or 0,
+        "discount_pct": to_decimal(price.get("discount_pct") or 0),
         "discount": _s(discount_shown),
         "net": _s(net),
-        "vat_pct": price.get("vat_pct", 0) or 0,
+        "vat_pct": to_decimal(price.get("vat_pct") or 0),
         "vat": _s(to_decimal(price.get("vat", 0))),
         "total": _s(to_decimal(price["total"])),
     }
@@ -272,6 +272,11 @@ def build_context(*, config_data: dict, project: dict, contact: dict | None, est
     balance = dict(est["balance"])
     finance = dict(est["finance"])
     finance["co2_avoided_t"] = round(float(finance.get("co2_avoided_kg") or 0) / 1000, 1)
+    co2 = dict(finance.get("co2_factor") or {})
+    where = ", ".join(str(co2[k]) for k in ("country", "year") if co2.get(k) not in (None, ""))
+    co2["note"] = "; ".join(x for x in (where, str(co2.get("source") or "")) if x)
+    co2.setdefault("kg_per_kwh", 0)
+    finance["co2_factor"] = co2
     losses = [{"name": k, "label": t.get(f"loss.{k}", k.replace("_", " ")), "pct": v}
               for k, v in (est.get("losses") or {}).items()]
     consumption = dict(est.get("consumption") or {})

@@ -62,12 +62,12 @@ def fmt_money(value: Any, currency: str, locale: str, digits: int | None = None)
     from babel.numbers import format_currency
 
     amount = to_decimal(value)
-    if digits == 0:
-        pattern = Locale.parse(locale).currency_formats["standard"].pattern.split(";")[0]
-        pattern = pattern.replace("#,##0.00", "#,##0").replace("0.00", "0")
-        return format_currency(amount.quantize(Decimal(1)), currency, format=pattern,
-                               locale=locale, currency_digits=False)
-    return format_currency(amount.quantize(Decimal("0.01")), currency, locale=locale)
+    if digits is None or digits == 2:
+        return format_currency(amount.quantize(Decimal("0.01")), currency, locale=locale)
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern.split(";")[0]
+    pattern = pattern.replace("#,##0.00", "#,##0" + ("." + "0" * digits if digits else ""))
+    return format_currency(amount.quantize(Decimal(1).scaleb(-digits)), currency, format=pattern,
+                           locale=locale, currency_digits=False)
 
 
 def fmt_number(value: Any, locale: str, digits: int = 0) -> str:

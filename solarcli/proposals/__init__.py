@@ -1,0 +1,1 @@
+"""Proposals: templates, rendering, proposal records (issue 5). Never imports click."""
