@@ -162,6 +162,7 @@ def check(ctx, fix, fmt):
             raise
         root = find_root((ctx.find_root().obj or {}).get("repo_path"))
         problems = chk.check_config_file(Path(root)) or [chk.Problem("solar.yaml", "-", "parse", exc.message)]
+        problems += chk.check_git_state(Path(root))
         _report(problems, fmt, [])
         raise CheckFailed(f"{len(problems)} problem(s) found") from None
     problems = chk.check(repo)

@@ -74,6 +74,18 @@ def check_config_file(root: Path) -> list[Problem]:
     return []
 
 
+def check_git_state(root: Path) -> list[Problem]:
+    """Files git left in an unfinished merge."""
+    try:
+        from solarcli.sync.engine import unmerged_paths
+
+        return [Problem(path, "-", "unmerged", "git merge not finished for this file; "
+                        "resolve it ('git status') or run 'git merge --abort'")
+                for path in sorted(unmerged_paths(root))]
+    except SolarError:
+        return []
+
+
 def check(repo) -> list[Problem]:
     from solarcli import records
     from solarcli.storage import yamlio
@@ -84,15 +96,7 @@ def check(repo) -> list[Problem]:
     loaded: dict[str, tuple[str, dict]] = {}  # relpath -> (kind, data)
     by_id: dict[str, list[str]] = {}
 
-    # --- unfinished git merges
-    try:
-        from solarcli.sync.engine import unmerged_paths
-
-        for path in sorted(unmerged_paths(root)):
-            problems.append(Problem(path, "-", "unmerged", "git merge not finished for this file; "
-                                    "resolve it ('git status') or run 'git merge --abort'"))
-    except SolarError:
-        pass
+    problems += check_git_state(root)
 
     # --- every record file parses, has the right id, validates
     for kind, folder in records.KINDS.items():

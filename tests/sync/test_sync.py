@@ -6,7 +6,7 @@ import os
 import stat
 import sys
 
-from tests.sync.conftest import clean_tree, git, load
+from .conftest import clean_tree, git, load
 
 
 def lead_path(lid: str) -> str:
