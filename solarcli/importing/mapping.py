@@ -256,6 +256,7 @@ _preset(Preset(
         "Deal - ID": "external_id", "Deal - Title": "title", "Deal - Value": "value",
         "Deal - Stage": "stage", "Deal - Owner": "owner", "Deal - Contact person": "name",
         "Deal - Organization": "company", "Deal - Lost reason": "reason",
+        "Deal - Status": "custom.deal_status", "Lead - Status": "custom.lead_status",
         "Lead - ID": "external_id", "Lead - Title": "title", "Lead - Value": "value",
         "Lead - Owner": "owner", "Lead - Source": "source", "Lead - Labels": "tags",
         "Person - ID": "contact.external_id", "Person - Name": "name",

@@ -473,6 +473,8 @@ class Planner:
         # so local edits made since are kept
         seen_row = bool(fingerprint) and lead_id is not None
         cid, how = self._match_contact(cid_val, cext, emails, phones)
+        if cid is not None and cext.lower() == cid:
+            contact_in["external_id"] = ""  # solar's own ID (an exported vCard UID), not a foreign one
         if seen_row:
             cid, how = self._get("lead", lead_id).get("contact") or cid, "lead"
         if cid is None and primary == "lead" and lead_id is not None:
