@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "solarcli.commands.sync",
     "solarcli.commands.proposal", "solarcli.commands.template",
     "solarcli.commands.imports",
+    "solarcli.commands.design", "solarcli.commands.bom", "solarcli.commands.estimate",
 ]
 
 
