@@ -57,7 +57,7 @@ def _open(file: str, fmt_in, encoding, delimiter, sheet):
     from solarcli.importing.readers import open_source
 
     return open_source(file, fmt=fmt_in, encoding=encoding, sheet=sheet, delimiter=delimiter,
-                       stdin=click.get_binary_stream("stdin"))
+                       stdin=getattr(sys.stdin, "buffer", sys.stdin))
 
 
 def _mapping(src, kind: str, preset, maps):
@@ -74,7 +74,7 @@ class _Progress:
 
     def __init__(self, label: str, total: int | None):
         self.bar = None
-        stream = click.get_text_stream("stderr")
+        stream = sys.stderr
         if stream.isatty():
             self.bar = click.progressbar(length=total, label=label, file=stream)
             self.bar.__enter__()
@@ -394,7 +394,11 @@ def run_export(kind: str, to: str, output: str | None, raw: bool, opts: dict) ->
         else:
             buf = io.BytesIO()
             n = X.write_xlsx(buf, cols, out_rows or [], raw=raw, title=kind + "s")
-            click.get_binary_stream("stdout").write(buf.getvalue())
+            out = getattr(sys.stdout, "buffer", None)
+            if out is None:
+                raise UsageError("--to xlsx writes a binary file: pass -o FILE.xlsx")
+            out.write(buf.getvalue())
+            out.flush()
         info(f"exported {n} {kind}(s)" + (f" to {output}" if output else ""))
         return
     buf = io.StringIO()
