@@ -470,7 +470,8 @@ def estimate_project(repo, project_data: dict, design: str | None = None) -> dic
             "losses_pct": round(prod.total_losses_pct(losses), 2),
             "dc_ac_ratio": round(kwp / inverter["kw_ac"], 3),
             "inverter_efficiency_pct": inverter["efficiency_pct"],
-            "temperature_model": str(d.get("temperature_model", "fuentes")),
+            "temperature_model": (None if production.source == "entered"
+                                  else str(d.get("temperature_model", "fuentes"))),
             "gamma_pct_per_c": float(d.get("gamma_pct", prod.DEFAULT_GAMMA_PCT)),
             "albedo": float(d.get("albedo", prod.DEFAULT_ALBEDO)),
             "om_per_year": m2(finput.om_per_year),

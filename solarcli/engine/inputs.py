@@ -171,6 +171,20 @@ def _find_design(rec_data: dict, name: str | None) -> dict:
                         + ", ".join(str(d.get("name")) for d in designs))
 
 
+def attach_weather(repo, tx, rec, src: str | Path) -> str:
+    """Attach (or reuse) a weather file after checking that it is one."""
+    from solarcli.engine import weather as wx
+
+    if Path(src).is_file():
+        wx.detect_format(src)
+    name = attach_file(repo, tx, rec, src, "--weather")
+    doc = next(d for d in rec.data["documents"] if d.get("name") == name)
+    full = Path(repo.root) / str(doc.get("path"))
+    if full.is_file():
+        wx.detect_format(full)
+    return name
+
+
 def attach_file(repo, tx, rec, src: str | Path, what: str) -> str:
     """Return the name of an attached document: ``src`` is either the name of a
     document already attached to the project, or a file that is attached now (in the
@@ -295,7 +309,7 @@ def add_design(repo, ref: str, design: dict, *, make_current: bool = True,
         if weather:
             new.setdefault("production", {})
             new["production"] = {"source": "weather-file",
-                                 "weather_file": attach_file(repo, tx, rec, weather, "--weather")}
+                                 "weather_file": attach_weather(repo, tx, rec, weather)}
         check_design(new)
         designs.append(new)
         if make_current or rec.data.get("current_design") is None:
@@ -339,7 +353,7 @@ def set_design(repo, ref: str, name: str | None, assignments: list[tuple[str, st
             del d["battery"]
             changed.append("battery")
         if weather:
-            doc = attach_file(repo, tx, rec, weather, "--weather")
+            doc = attach_weather(repo, tx, rec, weather)
             d["production"] = {"source": "weather-file", "weather_file": doc}
             changed.append("production")
         if d.get("name") != old_name:

@@ -415,9 +415,9 @@ def from_weather(
     )
     clear = None
     if clear_sky_guard:
+        # the guard uses SAPM temperatures (fast; the bound does not need Fuentes)
         clear = _clear_sky_yield(weather.latitude, weather.longitude, weather.altitude, arrays,
-                                 kw_ac, inverter_eff_pct, losses_pct, gamma_pct,
-                                 temperature_model, albedo)
+                                 kw_ac, inverter_eff_pct, losses_pct, gamma_pct, "sapm", albedo)
         prod.clear_sky_kwh = clear * kwp
     prod.flags = flag_yield(annual / kwp, clear)
     return prod
@@ -490,7 +490,7 @@ def from_map(
     cs_ac, _ = _chain(times, cs_ghi, cs_dni, cs_dhi, np.full(8760, 20.0), wind, latitude,
                       longitude, altitude, arrays, kw_ac=kw_ac, inverter_eff_pct=inverter_eff_pct,
                       losses_pct=losses_pct, gamma_pct=gamma_pct,
-                      temperature_model=temperature_model, albedo=albedo)
+                      temperature_model="sapm", albedo=albedo)
     clear = float(cs_ac.sum()) / 1000.0 / kwp
     detail = (
         f"rough, ±15 %: irradiation map {cell.ghi_kwh_m2:.0f} kWh/m²/yr at "
