@@ -23,8 +23,19 @@ def _roundtrip_yaml():
     global _rt
     if _rt is None:
         from ruamel.yaml import YAML
+        from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 
+        class _Constructor(RoundTripConstructor):
+            """Unknown tags (``!!python/object/apply:...`` and any other) are an error, as in
+            the fast safe loader; ruamel's default keeps them as tagged data."""
+
+        def _refuse(self, node):
+            raise ConstructorError(None, None, f"unknown tag {node.tag!s}; records hold plain data only",
+                                   node.start_mark)
+
+        _Constructor.add_constructor(None, _refuse)
         y = YAML(typ="rt")
+        y.Constructor = _Constructor
         y.preserve_quotes = True
         y.indent(mapping=2, sequence=4, offset=2)
         y.width = 4096
@@ -62,16 +73,30 @@ def load_roundtrip(path: Path, *, name: str | None = None) -> Any:
 
 
 def dump_roundtrip(data: Any) -> str:
-    from ruamel.yaml.scalarstring import LiteralScalarString
-
-    _literalise(data, LiteralScalarString)
+    _literalise(data)
     buf = io.StringIO()
     _roundtrip_yaml().dump(data, buf)
     return buf.getvalue()
 
 
-def _literalise(node: Any, lit) -> None:
-    """Long or multi-line strings become literal ``|`` blocks (readable diffs)."""
+_BREAKS = "\r\x85\u2028\u2029"  # line breaks other than \n: a literal or single-quoted block would lose them
+
+
+def _literal_ok(v: str) -> bool:
+    """Can ``v`` be written as a literal block and read back unchanged (by ruamel and PyYAML)?"""
+    import unicodedata
+
+    if v.startswith(" ") or any(line.startswith("\t") for line in v.split("\n")):
+        return False
+    return not any(ch in _BREAKS or ch == "\ufeff" or (ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"))
+                   for ch in v)
+
+
+def _literalise(node: Any) -> None:
+    """Multi-line strings become literal ``|`` blocks (readable diffs); strings a literal
+    block cannot carry (control characters, other line breaks) are double-quoted with escapes."""
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
+
     if isinstance(node, dict):
         items = node.items()
     elif isinstance(node, list):
@@ -79,10 +104,13 @@ def _literalise(node: Any, lit) -> None:
     else:
         return
     for k, v in list(items):
-        if isinstance(v, str) and not isinstance(v, lit) and "\n" in v and not v.startswith(" "):
-            node[k] = lit(v)
+        if isinstance(v, str) and not isinstance(v, (LiteralScalarString, DoubleQuotedScalarString)):
+            if "\n" in v and _literal_ok(v):
+                node[k] = LiteralScalarString(v)
+            elif "\n" in v or any(ch in _BREAKS for ch in v):
+                node[k] = DoubleQuotedScalarString(v)
         elif isinstance(v, (dict, list)):
-            _literalise(v, lit)
+            _literalise(v)
 
 
 try:  # PyYAML's libyaml binding is ~10x faster than pure Python
