@@ -391,7 +391,7 @@ def merge_records(base: Mapping | None, ours: MutableMapping | None, theirs: Map
         return MergeResult(None)
     if ours is None or theirs is None:
         survivor = theirs if ours is None else ours
-        if base is not None and _eq(survivor, base):
+        if base is not None and _eq(_without_timestamps(survivor), _without_timestamps(base)):
             return MergeResult(None)  # deleted on one side, untouched on the other
         if base is None:
             return MergeResult(survivor)  # created on one side only
@@ -414,6 +414,10 @@ def merge_records(base: Mapping | None, ours: MutableMapping | None, theirs: Map
     if ctx.conflicts and record_conflicts:
         _append_conflicts(merged, ctx.conflicts)
     return MergeResult(merged, list(ctx.conflicts))
+
+
+def _without_timestamps(record: Mapping) -> dict:
+    return {k: v for k, v in record.items() if k not in _TIMESTAMP_KEYS}
 
 
 def _append_conflicts(record: MutableMapping, entries: list[dict]) -> None:
