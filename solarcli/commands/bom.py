@@ -117,13 +117,13 @@ def bom_list(project_ref, design_name, fmt):
     for i, it in enumerate(price.items):
         rows.append({"no": f"D{i + 1}" if i < n_design else f"M{i - n_design + 1}",
                      "name": it.name, "category": it.category, "pricing": it.pricing,
-                     "quantity": E._qty(it.quantity), "unit": it.unit,
+                     "quantity": E._qty_num(it.quantity), "unit": it.unit,
                      "unit_price": E._unit_price(it.unit_price), "total": E.m2(it.total),
                      "visible": it.visible, "source": it.source})
     totals = {"currency": price.currency, "subtotal": E.m2(price.subtotal),
-              "discount_pct": str(price.discount_pct), "discount": E.m2(price.discount),
-              "after_discount": E.m2(price.after_discount), "margin_pct": str(price.margin_pct),
-              "margin": E.m2(price.margin), "net": E.m2(price.net), "vat_pct": str(price.vat_pct),
+              "discount_pct": E._pct(price.discount_pct), "discount": E.m2(price.discount),
+              "after_discount": E.m2(price.after_discount), "margin_pct": E._pct(price.margin_pct),
+              "margin": E.m2(price.margin), "net": E.m2(price.net), "vat_pct": E._pct(price.vat_pct),
               "vat": E.m2(price.vat), "total": E.m2(price.total)}
     if fmt in ("json", "yaml"):
         emit({"items": rows, **totals}, fmt)
@@ -135,11 +135,11 @@ def bom_list(project_ref, design_name, fmt):
         c = price.currency
         summary = [
             {"": "subtotal", c: totals["subtotal"]},
-            {"": f"discount {totals['discount_pct']} %", c: "-" + totals["discount"]},
+            {"": f"discount {totals['discount_pct']:g} %", c: "-" + totals["discount"]},
             {"": "after discount", c: totals["after_discount"]},
-            {"": f"margin {totals['margin_pct']} %", c: totals["margin"]},
+            {"": f"margin {totals['margin_pct']:g} %", c: totals["margin"]},
             {"": "net", c: totals["net"]},
-            {"": f"VAT {totals['vat_pct']} %", c: totals["vat"]},
+            {"": f"VAT {totals['vat_pct']:g} %", c: totals["vat"]},
             {"": "total", c: totals["total"]},
         ]
         emit(summary, "table", ["", c])

@@ -213,9 +213,9 @@ def render_table(r: dict) -> str:
               "" if i["visible"] else "hidden"] for i in pr["items"]]
     out.append(tabulate(irows, headers=["item", "pricing", "quantity", "unit price", "total", ""],
                         tablefmt="simple", disable_numparse=True))
-    out.append(kv([("subtotal", pr["subtotal"]), (f"discount {pr['discount_pct']} %", "-" + pr["discount"]),
-                   ("after discount", pr["after_discount"]), (f"margin {pr['margin_pct']} %", pr["margin"]),
-                   ("net", pr["net"]), (f"VAT {pr['vat_pct']} %", pr["vat"]), ("total", pr["total"])]))
+    out.append(kv([("subtotal", pr["subtotal"]), (f"discount {pr['discount_pct']:g} %", "-" + pr["discount"]),
+                   ("after discount", pr["after_discount"]), (f"margin {pr['margin_pct']:g} %", pr["margin"]),
+                   ("net", pr["net"]), (f"VAT {pr['vat_pct']:g} %", pr["vat"]), ("total", pr["total"])]))
     out.append("")
     out.append(f"FINANCE ({cur})")
 

@@ -298,6 +298,14 @@ def _unit_price(x: Decimal) -> str:
     return format(q, "f")
 
 
+def _pct(x: Decimal) -> float:
+    return float(x)
+
+
+def _qty_num(q: Decimal) -> int | float:
+    return int(q) if q == q.to_integral_value() else float(q)
+
+
 def _qty(q: Decimal) -> str:
     if q == q.to_integral_value():
         return str(int(q))
@@ -430,13 +438,13 @@ def estimate_project(repo, project_data: dict, design: str | None = None) -> dic
         "price": {
             "currency": price.currency,
             "items": [{"name": i.name, "category": i.category, "pricing": i.pricing,
-                       "quantity": _qty(i.quantity),
+                       "quantity": _qty_num(i.quantity),
                        "unit": i.unit, "unit_price": _unit_price(i.unit_price),
                        "total": m2(i.total), "visible": i.visible, "source": i.source} for i in price.items],
-            "subtotal": m2(price.subtotal), "discount_pct": str(price.discount_pct),
+            "subtotal": m2(price.subtotal), "discount_pct": _pct(price.discount_pct),
             "discount": m2(price.discount), "after_discount": m2(price.after_discount),
-            "margin_pct": str(price.margin_pct), "margin": m2(price.margin), "net": m2(price.net),
-            "vat_pct": str(price.vat_pct), "vat": m2(price.vat), "total": m2(price.total),
+            "margin_pct": _pct(price.margin_pct), "margin": m2(price.margin), "net": m2(price.net),
+            "vat_pct": _pct(price.vat_pct), "vat": m2(price.vat), "total": m2(price.total),
         },
         "finance": {
             "year1_savings": m2(fres.year1_savings),
@@ -457,9 +465,9 @@ def estimate_project(repo, project_data: dict, design: str | None = None) -> dic
         "tariff": {
             "name": tariff.name, "currency": tariff.currency, "regime": regime_tariff.regime,
             "purchase_price": str(tariff.purchase_price), "export_price": str(tariff.export_price),
-            "effective_purchase_price": str(tariff.p1), "escalation_pct": str(tariff.escalation_pct),
-            "export_escalation_pct": str(tariff.export_escalation_pct), "vat_pct": str(tariff.vat_pct),
-            "prices_include_vat": tariff.prices_include_vat,
+            "effective_purchase_price": str(tariff.p1), "escalation_pct": _pct(tariff.escalation_pct),
+            "export_escalation_pct": _pct(tariff.export_escalation_pct), "vat_pct": _pct(tariff.vat_pct),
+            "prices_include_vat": tariff.prices_include_vat, "zero_injection": zero_injection,
         },
         "assumptions": {
             "degradation_pct": float(finput.degradation_pct),
