@@ -269,12 +269,19 @@ def _canon(data: Any) -> str:
 
 
 def _check_index(repo, loaded: dict) -> list[Problem]:
-    """Compare the index as it is (without refreshing it) with the files."""
+    """After the index's own refresh (what every command does), does it hold what the
+    files hold? A disagreement here means a stale cache that would show wrong data."""
     import sqlite3
 
     path = Path(repo.root) / ".solar" / "index.sqlite"
     if not path.exists():
         return []  # built on first use; nothing to disagree with
+    try:
+        repo.index.refresh(force=True)
+    except ParseError:
+        pass  # unparsable files are reported above and dropped from the index
+    except Exception as exc:  # noqa: BLE001 - a damaged index
+        return [Problem(".solar/index.sqlite", "-", "index", f"cannot refresh ({exc}); rebuild it (fixable)", True)]
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         rows = {p: d for p, d in db.execute("SELECT path, data FROM records")}
@@ -284,9 +291,10 @@ def _check_index(repo, loaded: dict) -> list[Problem]:
     out = []
     for rel, (_kind, data) in sorted(loaded.items()):
         if rel not in rows:
-            out.append(Problem(rel, "-", "index", "missing from the index (fixable)", True))
+            if (Path(repo.root) / rel).name[:-5] == str(data.get("id")):
+                out.append(Problem(rel, "-", "index", "missing from the index (fixable)", True))
         elif _canon(json.loads(rows[rel])) != _canon(json.loads(_canon(data))):
-            out.append(Problem(rel, "-", "index", "index holds different data than the file (fixable)", True))
+            out.append(Problem(rel, "-", "index", "the index holds other data than the file (fixable)", True))
     for rel in sorted(set(rows) - set(loaded)):
         if not (Path(repo.root) / rel).exists():
             out.append(Problem(rel, "-", "index", "in the index but the file is gone (fixable)", True))

@@ -269,7 +269,11 @@ def _merge(repo, root: Path, remote: str, branch: str, theirs: str, report: Sync
             if not unmerged:
                 msg = last_line(proc.stderr or proc.stdout)
                 _abort_merge(root)
-                raise GitError(f"cannot merge {remote}/{branch}: {msg}; nothing was changed")
+                hint = None
+                if "unrelated histories" in msg:
+                    hint = ("the remote holds a different records repository; to join a team, clone the shared "
+                            "repository ('git clone URL') instead of running 'solar init'")
+                raise GitError(f"cannot merge {remote}/{branch}: {msg}; nothing was changed", hint=hint)
             _resolve(repo, root, unmerged, theirs, report)
             git(root, "-c", "commit.gpgsign=false", "commit", "-q", "--no-edit", "--no-verify", env=env)
         report.merged = True

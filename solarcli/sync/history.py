@@ -43,7 +43,7 @@ def _diff_set(field: str, old: list, new: list, out: list) -> None:
     omap = {_item_key(field, i): i for i in old}
     nmap = {_item_key(field, i): i for i in new}
     for key, item in omap.items():
-        label = f"{field}[{key[1] if key[0] != 'v' else _short(item)}]"
+        label = f"{field}[{_label(key, item)}]"
         if key not in nmap:
             out.append({"field": label, "from": plain(item), "to": None})
         elif canonical(item) != canonical(nmap[key]):
@@ -53,8 +53,20 @@ def _diff_set(field: str, old: list, new: list, out: list) -> None:
                 out.append({"field": label, "from": plain(item), "to": plain(nmap[key])})
     for key, item in nmap.items():
         if key not in omap:
-            label = f"{field}[{key[1] if key[0] != 'v' else _short(item)}]"
+            label = f"{field}[{_label(key, item)}]"
             out.append({"field": label, "from": None, "to": plain(item)})
+
+
+def _label(key: tuple[str, str], item: Any) -> str:
+    """How an item is named in a field path: its id, path, or for entries without
+    one (stage history) the time it was made; scalars (tags) by value."""
+    if key[0] != "v":
+        return key[1]
+    if isinstance(item, dict):
+        for k in ("at", "when", "date"):
+            if item.get(k):
+                return str(item[k])
+    return _short(item)
 
 
 def _short(item: Any) -> str:

@@ -91,3 +91,22 @@ def install_merge_driver(repo_root: Path | str, python: str | None = None) -> li
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(attrs)
     return [".gitattributes"]
+
+
+def ensure_merge_driver(repo_root: Path | str) -> bool:
+    """Cheap check for every command (reads .git/config, no subprocess when the
+    driver is there): register the driver in a fresh clone. Returns True when it
+    had to register it. ``.gitattributes`` is tracked and left to ``solar sync``."""
+    root = Path(repo_root)
+    cfg = root / ".git" / "config"
+    try:
+        text = cfg.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    if f'[merge "{DRIVER_NAME}"]' in text and "merge-driver" in text:
+        return False
+    want = driver_command()
+    subprocess.run(["git", "-C", str(root), "config", "--local", f"merge.{DRIVER_NAME}.name",
+                    "solar field-level record merge"], check=False)
+    subprocess.run(["git", "-C", str(root), "config", "--local", f"merge.{DRIVER_NAME}.driver", want], check=False)
+    return True
