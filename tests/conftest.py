@@ -9,6 +9,14 @@ from click.testing import CliRunner
 
 from solarcli.cli import cli as solar_cli
 
+try:  # timings vary on a loaded 2-core CI machine: no per-example deadlines
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("solar", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile("solar")
+except ImportError:  # pragma: no cover - hypothesis is a test dependency
+    pass
+
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path_factory, monkeypatch):
