@@ -242,9 +242,12 @@ class Repo:
             where.append("EXISTS (SELECT 1 FROM json_each(records.tags) WHERE json_each.value = ?)")
             args.append(t)
         if search:
+            # every word must occur in the record, or (leads, projects) in its contact,
+            # so 'lead list --search "Ada Lovelace"' finds Ada's leads without copying her name
             for word in str(search).lower().split():
-                where.append("instr(text, ?) > 0")
-                args.append(word)
+                where.append("(instr(text, ?) > 0 OR (contact IS NOT NULL AND contact IN "
+                             "(SELECT c.id FROM records c WHERE c.kind='contact' AND instr(c.text, ?) > 0)))")
+                args.extend([word, word])
         if since:
             where.append("created >= ?")
             args.append(str(since))
