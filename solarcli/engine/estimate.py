@@ -13,7 +13,7 @@ from typing import Any
 from solarcli.engine import balance as bal
 from solarcli.engine import finance as fin
 from solarcli.engine import production as prod
-from solarcli.errors import EngineError
+from solarcli.errors import EngineError, NotFoundError
 
 DOMAIN_FINANCE = {
     "years": 25,
@@ -75,7 +75,7 @@ def pick_design(project: dict, name: str | None = None) -> dict:
         if str(d.get("name")) == str(want):
             return d
     names = ", ".join(str(d.get("name")) for d in ds)
-    raise EngineError(f"design {want!r}: not found; the project has {names}")
+    raise NotFoundError(f"design {want!r}: not found; the project has {names}")
 
 
 def site_of(project: dict) -> tuple[float | None, float | None]:

@@ -438,11 +438,13 @@ def set_consumption(repo, ref: str, *, annual_kwh=None, monthly_kwh=None, profil
                 raise EngineError(f"consumption.annual_kwh: {annual_kwh} must not be negative")
             c["annual_kwh"] = annual_kwh
             c.pop("monthly_kwh", None)
+            c.pop("hourly_file", None)
         if monthly_kwh is not None:
             if len(monthly_kwh) != 12 or any(v < 0 for v in monthly_kwh):
                 raise EngineError(f"consumption.monthly_kwh: {len(monthly_kwh)} values; expected 12 numbers >= 0")
             c["monthly_kwh"] = list(monthly_kwh)
             c["annual_kwh"] = round(sum(monthly_kwh), 3)
+            c.pop("hourly_file", None)
         if custom_profile is not None:
             bal.profile_shares("custom", list(custom_profile))
             c["custom_profile"] = list(custom_profile)

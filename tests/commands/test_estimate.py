@@ -180,6 +180,9 @@ def test_consumption_commands(records, ok, fail, tmp_path):
     assert (records / "documents" / pid / "meter.csv").is_file()
     out = ok("project", "consumption", pid)
     assert "hourly_file: meter.csv" in out
+    ok("project", "consumption", pid, "--annual", "3000")  # new values replace the hourly file
+    c = load_fast(project_file(records, pid))["consumption"]
+    assert "hourly_file" not in c and c["annual_kwh"] == 3000
 
 
 def test_tariff_presets(records, ok, fail):
@@ -214,12 +217,13 @@ def test_currency_mismatch(records, ok, fail):
     assert "tariff.currency" in fail(4, "project", "estimate", pid).stderr
 
 
-def test_other_design_by_option(records, ok):
+def test_other_design_by_option(records, ok, fail):
     pid = ready_project(ok)
     ok("design", "add", pid, "Small", "--kwp", "4", "--annual-kwh", "4000", "--no-current")
     assert estimate(ok, pid)["design"] == "A"
     r = estimate(ok, pid, "--design", "Small")
     assert r["design"] == "Small" and r["system"]["kwp_dc"] == 4
+    assert "design 'Z'" in fail(3, "project", "estimate", pid, "--design", "Z").stderr
 
 
 def test_table_shows_every_section(records, ok):
