@@ -378,3 +378,37 @@ def test_binary_documents_keep_both_versions(team, tmp_path):
     # both are consistent with their hashes
     r = team.res(b, "check")
     assert "document" not in r.stdout, r.stdout
+
+
+def test_older_repository_gets_the_driver_registered(team):
+    # an older repository: no .gitattributes lines, no driver in .git/config
+    (team.a / ".gitattributes").write_text("*.pdf binary\n")
+    git(team.a, "commit", "-qam", "old attributes")
+    git(team.a, "config", "--unset", "merge.solar.driver")
+    r = team.res(team.a, "sync")
+    assert r.exit_code == 0, r.stderr
+    assert "registered the solar merge driver" in r.stderr
+    text = (team.a / ".gitattributes").read_text()
+    assert text.startswith("*.pdf binary\n") and "contacts/*.yaml merge=solar" in text
+    assert git(team.a, "log", "-1", "--format=%s", "--", ".gitattributes").startswith("sync: route record files")
+    assert clean_tree(team.a)
+    assert git(team.remote, "rev-parse", "main") == git(team.a, "rev-parse", "HEAD")
+
+
+def test_ensure_merge_driver_is_cheap_and_idempotent(team):
+    from solarcli.sync.setup import ensure_merge_driver
+
+    b = team.clone("b", sync=False)
+    assert ensure_merge_driver(b) is True
+    assert "merge-driver" in git(b, "config", "--get", "merge.solar.driver")
+    assert ensure_merge_driver(b) is False
+
+
+def test_unrelated_repository_is_refused_with_a_hint(team, ok, fail, tmp_path):
+    other = tmp_path / "other"
+    ok("init", other)
+    git(other, "remote", "add", "origin", str(team.remote))
+    head = git(other, "rev-parse", "HEAD")
+    r = fail(7, "--repo", other, "sync")
+    assert "unrelated histories" in r.stderr and "clone the shared repository" in r.stderr
+    assert git(other, "rev-parse", "HEAD") == head and clean_tree(other)
