@@ -160,3 +160,27 @@ def test_hourly_file_errors(tmp_path, content, msg):
     p.write_text(content)
     with pytest.raises(ParseError, match=msg):
         B.read_hourly_load(p)
+
+
+def test_balance_conserves_energy_for_any_day():
+    """Property: whatever the hourly PV and load, energy is conserved."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    hours = st.lists(st.floats(min_value=0, max_value=20, allow_nan=False), min_size=24, max_size=24)
+
+    @settings(max_examples=40, deadline=None)
+    @given(pv_day=hours, load_day=hours, kwh=st.floats(0.5, 20), kw=st.floats(0.5, 10),
+           eff=st.floats(60, 100), zero=st.booleans())
+    def check(pv_day, load_day, kwh, kw, eff, zero):
+        pv, load = pv_day * DAYS, load_day * DAYS
+        plain = B.simulate(pv, load, zero_injection=zero)
+        assert plain.self_consumed_kwh + plain.exported_kwh + plain.curtailed_kwh == pytest.approx(sum(pv), abs=1e-6)
+        assert plain.self_consumed_kwh + plain.imported_kwh == pytest.approx(sum(load), abs=1e-6)
+        b = B.simulate(pv, load, battery=B.Battery(kwh=kwh, kw=kw, efficiency_pct=eff), zero_injection=zero)
+        assert b.self_consumed_kwh + b.imported_kwh == pytest.approx(sum(load), abs=1e-6)
+        # a battery never creates energy and never lowers self-consumption
+        assert b.self_consumed_kwh + b.exported_kwh + b.curtailed_kwh <= sum(pv) + 1e-6
+        assert b.self_consumed_kwh >= plain.self_consumed_kwh - 1e-6
+
+    check()
