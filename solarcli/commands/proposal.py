@@ -11,6 +11,8 @@ __all__ = ["proposal"]
 
 LIST_COLUMNS = ["id", "number", "project", "date", "valid_until", "status", "language", "format", "total",
                 "currency"]
+LIST_KEYS = ["id", "number", "project", "version", "date", "valid_until", "status", "language", "format",
+             "template", "design", "total", "currency", "path"]
 
 
 @project.command("proposal")
@@ -57,7 +59,9 @@ def proposal_list(project_ref, fmt):
     rows = service.listing(repo, project_ref)
     if fmt == "table":
         rows = [dict(r, id=str(r["id"])[:7], project=str(r["project"])[:7]) for r in rows]
-    emit(rows, fmt, LIST_COLUMNS)
+        emit(rows, fmt, LIST_COLUMNS)
+    else:
+        emit(rows, fmt, LIST_KEYS)
 
 
 @proposal.command("show")

@@ -64,11 +64,12 @@ def monthly_bars(series: Sequence[tuple[str, Sequence[float], str]], labels: Seq
     """Grouped bars per month: ``series`` is ``[(name, 12 values, colour), ...]``."""
     left, right, top, bottom = 58, 12, 26 if len(series) > 1 else 14, 28
     pw, ph = width - left - right, height - top - bottom
-    vmax = _nice_max(max((max(v) for _, v, _ in series if v), default=0) or 1)
+    _, vmax, step = _nice_range(0.0, float(max((max(v) for _, v, _ in series if v), default=0) or 1), 4)
+    ticks = int(round(vmax / step))
     out = [_svg_open(width, height, title or unit)]
-    for i in range(5):
-        val = vmax * i / 4
-        y = top + ph - ph * i / 4
+    for i in range(ticks + 1):
+        val = step * i
+        y = top + ph - ph * i / ticks
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}" stroke-width="1"/>'
                    f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{TEXT}">{escape(fmt(val))}</text>')
     out.append(f'<text x="4" y="{top - 6 if len(series) > 1 else 10}" fill="{TEXT}" font-size="10">{escape(unit)}</text>')

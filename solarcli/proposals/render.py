@@ -101,7 +101,7 @@ def _css_string(value: Any):
 
     out = []
     for ch in str(value):
-        if ch.isalnum() or ch in " .,-:/·@+&()'!?%€$£₺":
+        if ch.isalnum() or ch in " .,-:/·@+&()!?%€$£₺":
             out.append(ch)
         else:
             out.append("\\%x " % ord(ch))
@@ -235,7 +235,7 @@ def _walk(root: Path) -> list[str]:
 
 
 def _display(filename: str | None, name: str | None) -> str:
-    return f"template {name or filename or '?'}" + (f" ({filename})" if filename and name and filename != name else "")
+    return f"template {_short(filename) if filename else (name or '?')}"
 
 
 def _where_in_trace(exc: BaseException, default_name: str) -> str:
