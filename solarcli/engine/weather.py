@@ -17,8 +17,9 @@ TMY2 (``read_tmy2``)   start of the hour (pvlib subtracts 1) +30 min
 EPW  (``read_epw``)    start of the hour (pvlib subtracts 1) +30 min
 NSRDB PSM / SAM csv    the Minute column (mid-hour in TMYs)  none
 PVGIS hourly           instant of the satellite value, UTC   none
-PVGIS TMY csv/json     hour, UTC; the csv header states an    + "Irradiance Time
-                       "Irradiance Time Offset (h)"           Offset" (0 if absent)
+PVGIS TMY csv/json     hour, UTC; the file states an         + the offset
+                       irradiance time offset (csv header,    (0 if absent)
+                       json inputs.location)
 =====================  ===================================  =====================
 
 Azimuth: every format gives horizontal components, so no azimuth conversion is
@@ -233,13 +234,19 @@ def _read_psm(p: Path) -> Weather:
 
 
 def _pvgis_offset_hours(meta: dict) -> float:
+    """PVGIS states when its TMY irradiance values were observed: csv header line
+    "Irradiance Time Offset (h)", json ``inputs.location.irradiance_time_offset``."""
     inputs = meta.get("inputs") or {}
-    for key, value in list(inputs.items()) + list(meta.items()):
-        if isinstance(key, str) and "offset" in key.lower():
-            try:
-                return float(value)
-            except (TypeError, ValueError):
-                continue
+    places = [inputs, inputs.get("location") or {}, meta]
+    for place in places:
+        if not isinstance(place, dict):
+            continue
+        for key, value in place.items():
+            if isinstance(key, str) and "offset" in key.lower():
+                try:
+                    return float(value)
+                except (TypeError, ValueError):
+                    continue
     return 0.0
 
 

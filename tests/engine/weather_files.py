@@ -86,11 +86,12 @@ def _pvgis_json_rows(key_time: str):
 
 
 def write_pvgis_tmy_json(path: Path) -> Path:
-    """PVGIS TMY json with the instant of each value (HH:30 UTC) in its stamp."""
-    hourly = [{"time(UTC)": ts, "T2m": t, "RH": 50, "G(h)": ghi, "Gb(n)": dni, "Gd(h)": dhi,
-               "IR(h)": 300, "WS10m": ws, "WD10m": 180, "SP": p * 100}
-              for m, d, h, ghi, dni, dhi, t, ws, p, ts in _pvgis_json_rows("time(UTC)")]
-    src = {"inputs": {"location": {"latitude": LAT, "longitude": LON, "elevation": ELEV}},
+    """PVGIS TMY json: UTC hour stamps, the offset in inputs.location.irradiance_time_offset."""
+    hourly = [{"time(UTC)": _utc(m, d, h - 1, 0), "T2m": t, "RH": 50, "G(h)": ghi, "Gb(n)": dni,
+               "Gd(h)": dhi, "IR(h)": 300, "WS10m": ws, "WD10m": 180, "SP": p * 100}
+              for m, d, h, ghi, dni, dhi, t, ws, p in _rows()]
+    src = {"inputs": {"location": {"latitude": LAT, "longitude": LON, "elevation": ELEV,
+                                   "irradiance_time_offset": 0.5}},
            "outputs": {"months_selected": [{"month": i, "year": 1990} for i in range(1, 13)],
                        "tmy_hourly": hourly},
            "meta": {"inputs": {}}}
