@@ -146,12 +146,17 @@ def _validator(data: dict, config: Any, where: str) -> None:
         raise ValidationError(f"{where}: {exc.message}") from None
 
 
+_registered = False
+
+
 def register() -> None:
     """Hook the checks into record validation (hand edits are checked too)."""
+    global _registered
     from solarcli import records
 
-    if _validator not in records._EXTRA_VALIDATORS.get("project", []):
+    if not _registered:
         records.register_validator("project", _validator)
+        _registered = True
 
 
 # --------------------------------------------------------------------------- helpers
