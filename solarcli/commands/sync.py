@@ -202,8 +202,11 @@ def merge_driver(ctx, base, ours, theirs, path):
 
     code, found = merge_files(base, ours, theirs, path)
     for c in found:
-        info(f"solar merge: {path}: {c['field']}: kept {_txt(c.get('lost_to'))}, "
-             f"recorded {_txt(c.get('value'))} (see 'solar conflicts')")
-    if code:
+        if c.get("message"):
+            info(f"solar merge: {path}: {c['message']}")
+        else:
+            info(f"solar merge: {path}: {c['field']}: kept {_txt(c.get('lost_to'))}, "
+                 f"recorded {_txt(c.get('value'))} (see 'solar conflicts')")
+    if code and not found:
         info(f"solar merge: {path}: not a record file that solar can merge; left to git")
     ctx.exit(code)

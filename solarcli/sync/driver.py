@@ -31,6 +31,10 @@ class _Unmergeable(Exception):
     pass
 
 
+class _Paired(Exception):
+    pass
+
+
 def _load(path: str, *, allow_empty: bool):
     p = Path(path)
     try:
@@ -69,6 +73,13 @@ def _line_merge(base: str, ours: str, theirs: str, name: str) -> int:
 
 def merge_files(base: str, ours: str, theirs: str, name: str) -> tuple[int, list[dict]]:
     """Merge the three files, result into ``ours``. Returns (exit code, conflicts)."""
+    try:
+        return _merge_files(base, ours, theirs, name)
+    except _Paired as exc:
+        return 1, [{"field": "(record)", "message": str(exc)}]
+
+
+def _merge_files(base: str, ours: str, theirs: str, name: str) -> tuple[int, list[dict]]:
     if not is_record_path(name):
         return _line_merge(base, ours, theirs, name), []
     try:
@@ -77,6 +88,14 @@ def merge_files(base: str, ours: str, theirs: str, name: str) -> tuple[int, list
         t = _load(theirs, allow_empty=False)
     except _Unmergeable:
         return _line_merge(base, ours, theirs, name), []
+    ids = {str(d.get("id")) for d in (b, o, t) if d is not None}
+    if len(ids) > 1:
+        # git paired two different records (its rename detection): never mix them.
+        # Leave theirs' record at this path and report a conflict; ours' version of the
+        # other record is still in ours' history.
+        Path(ours).write_bytes(Path(theirs).read_bytes())
+        raise _Paired(f"git paired two different records ({', '.join(sorted(ids))}); "
+                      "kept the incoming one here, not merged")
     result = merge_records(b, o, t)
     if result.merged is None:  # pragma: no cover - git handles deletions itself
         return _line_merge(base, ours, theirs, name), []

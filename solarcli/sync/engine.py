@@ -25,7 +25,7 @@ from pathlib import Path
 
 from solarcli.errors import ConflictError, GitError, ParseError
 from solarcli.sync.driver import is_record_path
-from solarcli.sync.gitutil import NET_ENV, git, git_bytes, git_dir, last_line
+from solarcli.sync.gitutil import git, git_bytes, git_dir, last_line, net_env
 from solarcli.sync.merge import CONFLICTS_KEY, DELETED_FIELD, canonical, merge_records, plain
 from solarcli.sync.yamlutil import dumps_roundtrip, loads_fast, loads_roundtrip
 
@@ -155,7 +155,7 @@ def _marker(root: Path) -> Path:
 
 
 # --------------------------------------------------------------------------- sync
-def sync(repo, remote: str | None = None, *, max_attempts: int = 4, timeout: float = 120.0) -> SyncReport:
+def sync(repo, remote: str | None = None, *, max_attempts: int = 4, timeout: float | None = None) -> SyncReport:
     """Fetch, merge and push ``repo`` (a :class:`solarcli.repo.Repo`)."""
     root = Path(repo.root)
     report = SyncReport()
@@ -179,7 +179,7 @@ def sync(repo, remote: str | None = None, *, max_attempts: int = 4, timeout: flo
         for attempt in range(1, max_attempts + 1):
             report.attempts = attempt
             fetched = git(root, "fetch", "--quiet", "--no-tags", remote,
-                          f"+refs/heads/{branch}:{remote_ref}", check=False, env=NET_ENV, timeout=timeout)
+                          f"+refs/heads/{branch}:{remote_ref}", check=False, env=net_env(), timeout=timeout)
             if fetched.returncode != 0:
                 msg = last_line(fetched.stderr)
                 if "couldn't find remote ref" in msg:
@@ -199,7 +199,7 @@ def sync(repo, remote: str | None = None, *, max_attempts: int = 4, timeout: flo
             if ahead == 0:
                 break
             pushed = git(root, "push", "--porcelain", remote, f"HEAD:refs/heads/{branch}",
-                         check=False, env=NET_ENV, timeout=timeout)
+                         check=False, env=net_env(), timeout=timeout)
             if pushed.returncode == 0:
                 report.sent += ahead
                 report.pushed = True
@@ -262,8 +262,11 @@ def _merge(repo, root: Path, remote: str, branch: str, theirs: str, report: Sync
     env = _env_for(repo.actor)
     message = f"sync: merge {remote}/{branch}\n\n{SOLAR_TRAILER}: sync\n"
     try:
+        # exact renames only: a record removed on one side and a similar one created
+        # there is not a rename, and the other side's edits must not move into it
+        # (merge-ort ignores -X no-renames / merge.renames=false; it honours the score)
         proc = git(root, "-c", "commit.gpgsign=false", "merge", "--no-ff", "--no-edit", "-q",
-                   "-m", message, theirs, check=False, env=env)
+                   "-X", "find-renames=100%", "-m", message, theirs, check=False, env=env)
         if proc.returncode != 0:
             unmerged = unmerged_paths(root)
             if not unmerged:

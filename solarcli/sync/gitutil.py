@@ -8,11 +8,21 @@ from pathlib import Path
 
 from solarcli.errors import GitError
 
-#: Network operations never wait for a password prompt.
-NET_ENV = {
-    "GIT_TERMINAL_PROMPT": "0",
-    "GIT_SSH_COMMAND": os.environ.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=15"),
-}
+def net_env() -> dict:
+    """Environment for fetch/push: at a terminal git may ask for a password or
+    passphrase; without one (scripts, CI) it must fail at once instead of hanging."""
+    import sys
+
+    try:
+        interactive = sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        interactive = False
+    if interactive:
+        return {}
+    return {
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_SSH_COMMAND": os.environ.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=15"),
+    }
 
 
 def git(root: Path | str, *args: str, check: bool = True, env: dict | None = None,

@@ -76,6 +76,9 @@ def install_merge_driver(repo_root: Path | str, python: str | None = None) -> li
                         f"merge.{DRIVER_NAME}.name", "solar field-level record merge"], check=True)
         subprocess.run(["git", "-C", str(root), "config", "--local",
                         f"merge.{DRIVER_NAME}.driver", want], check=True)
+    if _config_get(root, "merge.renames") is None:
+        # records never move: a deleted record and a similar new one are not a rename
+        subprocess.run(["git", "-C", str(root), "config", "--local", "merge.renames", "false"], check=True)
     attrs = root / ".gitattributes"
     text = attrs.read_text(encoding="utf-8") if attrs.exists() else ""
     present = set(text.splitlines())

@@ -59,3 +59,14 @@ def test_driver_runs_as_git_runs_it(tmp_path):
                            "leads/0000000001.yaml"], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "title: Roof 2" in a.read_text() and "stage: contacted" in a.read_text()
+
+
+def test_two_different_records_are_never_merged(tmp_path, cli):
+    """git's rename detection may pair a deleted record with a similar new one."""
+    o = write(tmp_path, "O", BASE)
+    a = write(tmp_path, "A", BASE.replace("stage: new", "stage: contacted"))
+    b = write(tmp_path, "B", BASE.replace("0000000001", "0000000002"))
+    r = cli("merge-driver", o, a, b, "leads/0000000002.yaml")
+    assert r.exit_code == 1
+    assert a.read_text() == b.read_text()
+    assert "git paired two different records" in r.stderr

@@ -412,3 +412,20 @@ def test_unrelated_repository_is_refused_with_a_hint(team, ok, fail, tmp_path):
     r = fail(7, "--repo", other, "sync")
     assert "unrelated histories" in r.stderr and "clone the shared repository" in r.stderr
     assert git(other, "rev-parse", "HEAD") == head and clean_tree(other)
+
+
+def test_similar_record_replacing_a_deleted_one_is_not_a_rename(team):
+    lid = team.out(team.a, "lead", "add", "--title", "Roof with a long identical title", "--city", "Berlin",
+                   "--street", "Main street 1", "--postcode", "10115", "--annual-kwh", "4500")
+    team.run(team.a, "sync")
+    b = team.clone("b")
+    # a: the lead is removed and re-entered (a new ID, nearly the same file)
+    team.run(team.a, "lead", "rm", lid)
+    new = team.out(team.a, "lead", "add", "--title", "Roof with a long identical title", "--city", "Berlin",
+                   "--street", "Main street 1", "--postcode", "10115", "--annual-kwh", "4500")
+    # b: edits the old one
+    team.run(b, "lead", "set", lid, "source=referral")
+    team.run(team.a, "sync")
+    team.run(b, "sync")
+    assert load(b, lead_path(new)).get("source") == "manual"  # b's edit did not move into the new lead
+    assert load(b, lead_path(lid))["source"] == "referral"     # the edited one is kept (deleted vs edited)
