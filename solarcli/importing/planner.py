@@ -183,6 +183,7 @@ class Planner:
         self.by_fp: dict[str, str] = {}
         self.matched: dict[str, set[str]] = {"contact": set(), "lead": set()}
         self.touched_in_file: set[str] = set()
+        self.dirty: set[str] = set()
         self.contact_data = {c["id"]: c for c in contacts}
         for c in self.contact_data.values():
             self._index_contact(c["id"], c)
@@ -210,7 +211,7 @@ class Planner:
         if rid not in self.state:
             src = self.contact_data.get(rid) if kind == "contact" else self.lead_data.get(rid)
             self.orig[rid] = src or {}
-            self.state[rid] = copy.deepcopy(src or {})
+            self.state[rid] = _Rec(src or {})  # shallow: changes replace whole top-level values
             self.kind_of[rid] = kind
         return self.state[rid]
 
@@ -506,6 +507,7 @@ class Planner:
             cid = self._new_id()
             data = {"type": contact_in["type"] or ("company" if contact_in["company"] and not contact_in["name"] else "person")}
             self._fill_contact(data, contact_in, overwrite=True)
+            data = _Rec(data)
             self.state[cid] = data
             self.orig[cid] = {}
             self.kind_of[cid] = "contact"
@@ -514,14 +516,16 @@ class Planner:
             res.contact_op = "created"
         else:
             data = self._get("contact", cid)
-            before = _snapshot(data)
+            data.changed = False
             overwrite = primary == "contact" and self.mode != "create" and cid not in self.touched_in_file
             if (self.mode != "create" or cid in self.created) and not seen_row:
                 self._fill_contact(data, contact_in, overwrite=overwrite)
                 self._index_contact(cid, data)
             else:
                 self.matched["contact"].add(cid)
-            res.contact_op = "updated" if _snapshot(data) != before else "unchanged"
+            res.contact_op = "updated" if data.changed else "unchanged"
+            if data.changed:
+                self.dirty.add(cid)
             if cid in self.created:
                 res.contact_op = "unchanged" if res.contact_op == "unchanged" else "updated"
         self.touched_in_file.add(cid)
@@ -561,6 +565,7 @@ class Planner:
                 ldata["custom"] = dict(lead["custom"])
             if lnote:
                 ldata["notes"] = [{"id": _item_id(), "at": self.s.now, "by": self.s.by, "text": lnote}]
+            ldata = _Rec(ldata)
             self.state[lead_id] = ldata
             self.orig[lead_id] = {}
             self.kind_of[lead_id] = "lead"
@@ -569,10 +574,12 @@ class Planner:
             res.lead_op = "created"
         else:
             ldata = self._get("lead", lead_id)
-            before = _snapshot(ldata)
+            ldata.changed = False
             if (self.mode != "create" or lead_id in self.created) and not seen_row:
                 self._update_lead(ldata, lead, lnote, cid, lext)
-            res.lead_op = "updated" if _snapshot(ldata) != before else "unchanged"
+            res.lead_op = "updated" if ldata.changed else "unchanged"
+            if ldata.changed:
+                self.dirty.add(lead_id)
             self.matched["lead"].add(lead_id)
         self.rows_of.setdefault(lead_id, []).append(rownum)
         res.lead = lead_id
@@ -738,7 +745,7 @@ class Planner:
                     data["import_batches"] = [self.batch]
                 changes.append(Change(kind, rid, "create", data=data, rows=rows))
                 continue
-            ops = diff(self.orig[rid], data)
+            ops = diff(self.orig[rid], data) if rid in self.dirty else []
             if not ops:
                 if rows:
                     unchanged[kind] += 1
@@ -765,8 +772,16 @@ def default_title(lead: dict) -> str:
     return " + ".join(words) + (f", {city}" if city else "")
 
 
-def _snapshot(d: dict) -> str:
-    return json.dumps(_canon(d), sort_keys=True, default=str, ensure_ascii=False)
+class _Rec(dict):
+    """A working copy that notices real changes (assigning an equal value is none)."""
+
+    changed = False
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key in self and _same(dict.__getitem__(self, key), value):
+            return
+        self.changed = True
+        dict.__setitem__(self, key, value)
 
 
 def diff(old: Any, new: Any, prefix: str = "") -> list[tuple[str, str, Any]]:
@@ -788,19 +803,8 @@ def diff(old: Any, new: Any, prefix: str = "") -> list[tuple[str, str, Any]]:
     return ops
 
 
-def _canon(v: Any) -> Any:
-    """Compare values the way a person would: 18900 == 18900.0."""
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    if isinstance(v, dict):
-        return {str(k): _canon(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_canon(x) for x in v]
-    return v
-
-
 def _same(a: Any, b: Any) -> bool:
-    return json.dumps(_canon(a), sort_keys=True, default=str) == json.dumps(_canon(b), sort_keys=True, default=str)
+    return a == b  # 18900 == 18900.0; lists and mappings compare deeply
 
 
 def _fingerprint(contact: dict, lead: dict, note: str) -> str:
