@@ -174,6 +174,15 @@ def production_of(repo, project: dict, design: dict, arrays, inverter) -> tuple[
         w = wx.read_weather(path, p.get("weather_format"))
         extra["weather_sha256"] = w.sha256
         result = prod.from_weather(w, arrays, **common)
+        if lat is not None and lon is not None:
+            from solarcli.engine.irradiation_map import distance_km
+
+            km = distance_km(lat, lon, w.latitude, w.longitude)
+            if km > 50:
+                result.flags.append(
+                    f"the weather file is for {w.latitude:.3f}, {w.longitude:.3f}, "
+                    f"{km:,.0f} km from the site"
+                )
     else:
         if lat is None or lon is None:
             raise EngineError("site.lat/site.lon: the map fallback needs the site latitude and longitude")

@@ -32,7 +32,7 @@ def _grid():
     return z["ghi"], z["tmean"], float(z["lat0"]), float(z["lon0"]), float(z["step"])
 
 
-def _km(lat1, lon1, lat2, lon2) -> float:
+def distance_km(lat1, lon1, lat2, lon2) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
@@ -54,7 +54,7 @@ def lookup(latitude: float, longitude: float) -> Cell:
             if ghi[i, j] == 0:
                 continue
             clat, clon = lat0 + i * step, lon0 + j * step
-            d = _km(latitude, longitude, clat, clon)
+            d = distance_km(latitude, longitude, clat, clon)
             if best is None or d < best.distance_km:
                 best = Cell(clat, clon, float(ghi[i, j]), float(tmean[i, j]), d)
     if best is None:

@@ -79,11 +79,22 @@ def test_weather_file_tier(records, ok):
                                          pytest.approx(p["annual_kwh"] * 1.1, abs=0.2)]
     assert 0.7 < p["performance_ratio"] < 0.9
     assert "SAPM" in p["model"] and r["assumptions"]["temperature_model"] == "sapm"
+    assert p["flags"] == []  # the file is for the site (Greensboro)
     # the weather file is part of the inputs hash
     h = r["inputs_hash"]
     path = records / "documents" / pid / "723170TYA.CSV"
     path.write_bytes(path.read_bytes().replace(b"GREENSBORO", b"GREENSBORX"))
     assert estimate(ok, pid)["inputs_hash"] != h
+
+
+def test_weather_file_far_from_the_site_is_flagged(records, ok):
+    contact = ok("contact", "add", "Eva").strip()
+    pid = ok("project", "add", "Freiburg roof", "--contact", contact, "--lat", "47.99", "--lon", "7.85").strip()
+    ok("project", "consumption", pid, "--annual", "4000")
+    ok("project", "tariff", pid, "--purchase", "0.35", "--export", "0.08")
+    ok("design", "add", pid, "W", "--kwp", "5", "--weather", str(TMY3), "--temperature-model", "sapm")
+    flags = estimate(ok, pid)["production"]["flags"]
+    assert any("km from the site" in f for f in flags)
 
 
 def test_map_tier(records, ok):
