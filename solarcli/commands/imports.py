@@ -185,7 +185,7 @@ def run_import(kind: str, file: str, *, fmt_in=None, encoding=None, delimiter=No
     if fmt == "json":
         click.echo(to_json(summary))
     else:
-        _print_report(summary, plan, dry_run)
+        _print_report(summary, plan, dry_run, written=bool(commit) or not plan.has_changes)
     if rejected:
         n = len(rejected)
         if on_error == "abort":
@@ -211,12 +211,13 @@ def _source_name(file: str) -> str:
     return "stdin" if file == "-" else Path(file).name
 
 
-def _print_report(summary: dict, plan, dry_run: bool) -> None:
+def _print_report(summary: dict, plan, dry_run: bool, written: bool = True) -> None:
     from solarcli.output import render
 
     rows = []
+    label = "records" if written and not dry_run else "records (not written)"
     for kind, c in summary["counts"]["records"].items():
-        rows.append({"records": kind + "s", "created": c["created"], "updated": c["updated"],
+        rows.append({label: kind + "s", "created": c["created"], "updated": c["updated"],
                      "unchanged": c["unchanged"]})
     click.echo(render(rows, "table"), nl=False)
     r = summary["counts"]["rows"]
