@@ -113,6 +113,8 @@ def history(id, limit, rev, fmt):
         if not e["changes"]:
             rows.append({**head, "field": "-", "from": None, "to": None})
         for ch in e["changes"]:
+            if fmt == "table" and ch["field"] == "updated":
+                continue  # bookkeeping: the commit date says it
             rows.append({**head, "field": ch["field"], "from": ch["from"], "to": ch["to"]})
     if fmt == "table":
         for r in rows:

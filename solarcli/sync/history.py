@@ -31,8 +31,8 @@ def _diff_map(old: dict, new: dict, prefix: str, out: list, *, top: bool) -> Non
         ov, nv = old.get(k, ABSENT), new.get(k, ABSENT)
         if canonical(ov) == canonical(nv):
             continue
-        if top and k in SET_FIELDS and isinstance(ov or [], list) and isinstance(nv or [], list):
-            _diff_set(str(k), ov or [], nv or [], out)
+        if path in SET_FIELDS and isinstance(ov or [], list) and isinstance(nv or [], list):
+            _diff_set(path, ov or [], nv or [], out)
         elif isinstance(ov, dict) and isinstance(nv, dict):
             _diff_map(ov, nv, path, out, top=False)
         else:

@@ -44,7 +44,7 @@ __all__ = [
     "plain",
 ]
 
-#: Top-level list fields merged as sets (nothing added on either side is lost).
+#: List fields (dotted paths) merged as sets: nothing added on either side is lost.
 SET_FIELDS = frozenset(
     {
         "notes",
@@ -56,8 +56,13 @@ SET_FIELDS = frozenset(
         "phones",
         "interests",
         "conflicts",
+        "designs",      # project design versions, one per name
+        "bom.items",    # bill of materials lines
     }
 )
+#: How items of a set field are identified (first key present); default ``id``,
+#: items without one are identified by their whole value.
+ITEM_KEYS = {"documents": ("id", "path", "name"), "designs": ("id", "name")}
 #: Where losing values of same-field conflicts are kept on the record.
 CONFLICTS_KEY = "conflicts"
 #: ``field`` of the conflict entry reporting a record deleted on one side and
@@ -176,12 +181,9 @@ def _time_text(value: Any) -> Any:
 
 def _item_key(field: str | None, item: Any) -> tuple[str, str]:
     if isinstance(item, Mapping):
-        if "id" in item and item["id"] is not None:
-            return ("id", str(item["id"]))
-        if field == "documents":
-            for k in ("path", "name"):
-                if item.get(k):
-                    return (k, str(item[k]))
+        for k in ITEM_KEYS.get(field or "", ("id",)):
+            if item.get(k) is not None and item.get(k) != "":
+                return (k, str(item[k]))
     return ("v", canonical(item))
 
 
@@ -235,11 +237,11 @@ def _merge_value(bv: Any, ov: Any, tv: Any, path: str, top_field: str | None, ct
     if _eq(tv, bv):
         return ov
     # both sides changed this value, differently
-    if top_field in SET_FIELDS and all(
+    if path in SET_FIELDS and all(
         v is MISSING or v is None or (isinstance(v, Sequence) and not isinstance(v, str))
         for v in (bv, ov, tv)
     ):
-        return _merge_set(bv, ov, tv, path, top_field, ctx)
+        return _merge_set(bv, ov, tv, path, path, ctx)
     if isinstance(ov, MutableMapping) and isinstance(tv, Mapping):
         return _merge_map(bv if isinstance(bv, Mapping) else {}, ov, tv, path, ctx, top=False)
     if ov is MISSING:  # deleted on ours, edited on theirs: keep the edit
@@ -280,7 +282,7 @@ def _merge_map(b: Mapping, o: MutableMapping, t: Mapping, prefix: str, ctx: _Ctx
         elif top and k == CONFLICTS_KEY:
             res = _merge_set(bv, ov, tv, CONFLICTS_KEY, CONFLICTS_KEY, ctx) if not _eq(ov, tv) else ov
         else:
-            res = _merge_value(bv, ov, tv, _join(prefix, k), k if top else None, ctx)
+            res = _merge_value(bv, ov, tv, _join(prefix, k), None, ctx)
         if res is MISSING:
             if k in o:
                 del o[k]

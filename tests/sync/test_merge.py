@@ -286,3 +286,31 @@ def test_property_concurrent_edits_merge_without_loss(ours_ops, theirs_ops, o_cl
         assert sym.get(f) == mine.get(f)
     assert sorted(n["id"] for n in sym.get("notes") or []) == sorted(note_ids)
     assert sorted(sym.get("tags") or []) == sorted(mine.get("tags") or [])
+
+
+def test_designs_by_name_and_bom_lines_as_sets():
+    base = loads_roundtrip("id: p1\nupdated: '2026-01-01T00:00:00Z'\ndesigns:\n  - name: A\n    kwp: 5\n"
+                           "bom:\n  items:\n    - name: module\n      qty: 10\n")
+    o, t = copy.deepcopy(base), copy.deepcopy(base)
+    o["designs"].append({"name": "B", "kwp": 7})
+    t["designs"][0]["kwp"] = 6
+    t["designs"].append({"name": "C", "kwp": 9})
+    o["bom"]["items"].append({"name": "inverter", "qty": 1})
+    t["bom"]["items"].append({"name": "battery", "qty": 1})
+    res = merge_records(base, o, t)
+    m = plain(res.merged)
+    assert [(d["name"], d["kwp"]) for d in m["designs"]] == [("A", 6), ("B", 7), ("C", 9)]
+    assert [i["name"] for i in m["bom"]["items"]] == ["module", "inverter", "battery"]
+    assert res.conflicts == []
+
+
+def test_other_lists_conflict_as_a_whole():
+    base = loads_roundtrip("id: l1\nupdated: '2026-01-01T00:00:00Z'\nconsumption:\n  monthly_kwh: [1, 2, 3]\n")
+    o, t = copy.deepcopy(base), copy.deepcopy(base)
+    o["consumption"]["monthly_kwh"] = [1, 2, 4]
+    t["consumption"]["monthly_kwh"] = [5, 2, 3]
+    t["updated"] = "2026-01-02T00:00:00Z"
+    res = merge_records(base, o, t)
+    assert list(res.merged["consumption"]["monthly_kwh"]) == [5, 2, 3]
+    assert res.conflicts[0]["field"] == "consumption.monthly_kwh"
+    assert res.conflicts[0]["value"] == [1, 2, 4]
