@@ -8,8 +8,8 @@ without ``tariffs`` every project needs a full tariff.
 CO2 factors: average grid emission intensity of electricity generation, kg CO2/kWh.
 Sources: European Environment Agency (EEA), "Greenhouse gas emission intensity of
 electricity generation" (2023 data); US EPA eGRID 2022 (US average); UK DESNZ 2024
-conversion factors (2023 data). They are starting points: installers should set the
-factor their market uses (solar.yaml ``co2_factors``).
+conversion factors (2023 data). Values are rounded and approximate; they are starting
+points: installers should set the factor their market uses (solar.yaml ``co2_factors``).
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ ENGINE_DEFAULTS: dict = {
         "PL": {"kg_per_kwh": 0.660, "year": 2023, "source": "EEA, GHG emission intensity of electricity generation"},
         "PT": {"kg_per_kwh": 0.100, "year": 2023, "source": "EEA, GHG emission intensity of electricity generation"},
         "GB": {"kg_per_kwh": 0.207, "year": 2023, "source": "UK DESNZ GHG conversion factors 2024"},
-        "US": {"kg_per_kwh": 0.371, "year": 2022, "source": "US EPA eGRID2022, U.S. total output emission rate"},
+        "US": {"kg_per_kwh": 0.373, "year": 2022, "source": "US EPA eGRID2022, U.S. total output emission rate (823 lb/MWh)"},
     },
     # Tariff presets for `solar project tariff ID --preset NAME` (prices per kWh incl. VAT).
     "tariffs": {
