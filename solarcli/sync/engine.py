@@ -160,6 +160,16 @@ def sync(repo, remote: str | None = None, *, max_attempts: int = 4, timeout: flo
     root = Path(repo.root)
     report = SyncReport()
     repo.recover()
+    try:
+        _sync_locked(repo, root, remote, report, max_attempts, timeout)
+    finally:
+        if report.merged or report.received:
+            _refresh_index(repo, report)
+    return report
+
+
+def _sync_locked(repo, root: Path, remote: str | None, report: SyncReport, max_attempts: int,
+                 timeout: float | None) -> None:
     with repo.lock():
         report.rolled_back_previous = _rollback_interrupted(root)
         if unmerged_paths(root):
@@ -185,7 +195,9 @@ def sync(repo, remote: str | None = None, *, max_attempts: int = 4, timeout: flo
                 if "couldn't find remote ref" in msg:
                     git(root, "update-ref", "-d", remote_ref, check=False)  # empty remote: nothing to merge
                 else:
-                    raise GitError(f"cannot reach remote {remote!r} ({url}): {msg}; nothing was changed")
+                    done = ("your changes are merged locally; run 'solar sync' again" if report.merged
+                            or report.received else "nothing was changed")
+                    raise GitError(f"cannot reach remote {remote!r} ({url}): {msg}; {done}")
             theirs = _rev(root, remote_ref)
             if theirs:
                 ours = _rev(root, "HEAD")
@@ -208,15 +220,15 @@ def sync(repo, remote: str | None = None, *, max_attempts: int = 4, timeout: flo
                     git(root, "branch", f"--set-upstream-to={remote}/{branch}", check=False)
                 break
             text = pushed.stdout + "\n" + pushed.stderr
-            if "[rejected]" in text or "non-fast-forward" in text or "fetch first" in text or "[remote rejected]" in text and "lock" in text:
+            raced = any(s in text for s in ("[rejected]", "non-fast-forward", "fetch first")) or (
+                "[remote rejected]" in text and "lock" in text)  # the remote was updating the ref
+            if raced:
                 continue  # someone pushed in between: fetch, merge, try again
             raise GitError(f"cannot push to remote {remote!r} ({url}): {last_line(pushed.stderr)}; "
                            "your changes are committed locally, run 'solar sync' again later")
         else:
             raise GitError(f"push to {remote!r} was rejected {max_attempts} times because others keep pushing; "
                            "your changes are merged locally, run 'solar sync' again")
-    _refresh_index(repo, report)
-    return report
 
 
 def _rollback_interrupted(root: Path) -> bool:

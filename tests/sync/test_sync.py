@@ -429,3 +429,12 @@ def test_similar_record_replacing_a_deleted_one_is_not_a_rename(team):
     team.run(b, "sync")
     assert load(b, lead_path(new)).get("source") == "manual"  # b's edit did not move into the new lead
     assert load(b, lead_path(lid))["source"] == "referral"     # the edited one is kept (deleted vs edited)
+
+
+def test_init_registers_the_driver_in_its_first_commit(tmp_path, ok):
+    root = tmp_path / "fresh"
+    ok("init", root)
+    assert sys.executable in git(root, "config", "--get", "merge.solar.driver")
+    assert "leads/*.yaml merge=solar" in git(root, "show", "HEAD:.gitattributes")
+    assert git(root, "status", "--porcelain") == ""
+    assert git(root, "check-attr", "merge", "--", "leads/x.yaml").strip().endswith("merge: solar")
