@@ -371,7 +371,9 @@ def find_document(repo: Repo, ref: str, name: str) -> tuple[Record, dict, Path]:
     rec = repo.load(ref)
     for d in rec.data.get("documents") or []:
         if d.get("name") == name:
-            full = repo.root / str(d.get("path"))
+            from solarcli.repo import safe_relpath
+
+            full = repo.root / safe_relpath(repo.root, str(d.get("path")))  # a hand-edited path may not escape
             if not full.is_file():
                 raise NotFoundError(f"{rec.label}: document {name!r} is listed but {d.get('path')} is missing; run 'solar check'")
             return rec, d, full

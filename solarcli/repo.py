@@ -544,7 +544,9 @@ def safe_relpath(root: Path, relpath: str) -> str:
 
 def safe_filename(name: str) -> str:
     """A document file name from user input: no directories, no hidden or special names."""
-    base = str(name).replace("\\", "/").split("/")[-1].strip()
+    base = str(name).strip()
+    if "/" in base or "\\" in base:  # refused, not silently cut: --name ../x would be stored as x
+        raise ValidationError(f"file name {name!r}: expected a plain file name (no path, not hidden)")
     if base in ("", ".", "..") or base.startswith(".") or "\0" in base or len(base) > 200:
         raise ValidationError(f"file name {name!r}: expected a plain file name (no path, not hidden)")
     return base
