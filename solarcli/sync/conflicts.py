@@ -166,6 +166,13 @@ def resolve(repo, ref: str, field: str, *, take: str | None = None, keep: bool =
             value = _parse_value(take, mine)
             action = "take"
         if action != "keep":
+            old = rec.data.get(field) if field == "stage" else None
+            if field == "stage" and value != old:  # a stage change stays visible in the stage history
+                from solarcli.timeutil import now_iso
+
+                rec.data.setdefault("stage_history", [])
+                rec.data["stage_history"].append({"at": now_iso(), "by": repo.actor_id, "from": old,
+                                                  "to": value, "reason": "merge conflict resolved"})
             if value is None:
                 set_field_path(rec.data, field, None, delete=True)
             else:

@@ -438,3 +438,22 @@ def test_init_registers_the_driver_in_its_first_commit(tmp_path, ok):
     assert "leads/*.yaml merge=solar" in git(root, "show", "HEAD:.gitattributes")
     assert git(root, "status", "--porcelain") == ""
     assert git(root, "check-attr", "merge", "--", "leads/x.yaml").strip().endswith("merge: solar")
+
+
+def test_resolving_a_stage_conflict_records_the_stage_change(team):
+    lid = team.out(team.a, "lead", "add", "--title", "Roof")
+    team.run(team.a, "sync")
+    b = team.clone("b")
+    team.run(team.a, "lead", "stage", lid, "lost", "--reason", "too expensive")
+    team.run(b, "lead", "stage", lid, "qualified")
+    _bump_updated(b, lid, "2099-01-01T00:00:00Z")
+    team.run(team.a, "sync")
+    team.run(b, "sync")
+    rec = load(b, lead_path(lid))
+    assert rec["stage"] == "qualified"
+    assert [h["to"] for h in rec["stage_history"]] == ["new", "qualified", "lost"]  # both transitions kept
+    team.run(b, "conflicts", "resolve", lid, "stage", "--lost")
+    rec = load(b, lead_path(lid))
+    assert rec["stage"] == "lost" and "conflicts" not in rec
+    assert rec["stage_history"][-1]["to"] == "lost"
+    assert rec["stage_history"][-1]["reason"] == "merge conflict resolved"
