@@ -42,7 +42,7 @@ def apply(team: Team, repo: Path, lid: str, ops, notes: set):
             team.run(repo, "sync")
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops_a=OPS, ops_b=OPS)
 def test_two_clones_always_merge_without_markers_or_lost_notes(cli, ok, ops_a, ops_b):
     with tempfile.TemporaryDirectory() as tmp:
