@@ -192,7 +192,7 @@ def _parse_value(text: str, entries: list[dict]) -> Any:
     samples = [e.get("value") for e in entries] + [e.get("lost_to") for e in entries]
     if all(isinstance(s, str) or s is None for s in samples):
         return text
-    from solarcli.sync.yamlutil import loads_fast
+    from solarcli.storage.yamlio import loads_fast
 
     try:
         return loads_fast(text)

@@ -16,7 +16,7 @@ from collections.abc import MutableMapping
 from pathlib import Path
 
 from solarcli.sync.merge import merge_records
-from solarcli.sync.yamlutil import dumps_roundtrip, loads_roundtrip
+from solarcli.storage.yamlio import dump_roundtrip as dumps_roundtrip, loads_roundtrip
 
 #: Record folders whose ``<id>.yaml`` files the driver merges.
 RECORD_DIRS = ("contacts", "leads", "projects", "proposals")

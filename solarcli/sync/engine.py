@@ -27,7 +27,7 @@ from solarcli.errors import ConflictError, GitError, ParseError
 from solarcli.sync.driver import is_record_path
 from solarcli.sync.gitutil import git, git_bytes, git_dir, last_line, net_env
 from solarcli.sync.merge import CONFLICTS_KEY, DELETED_FIELD, canonical, merge_records, plain
-from solarcli.sync.yamlutil import dumps_roundtrip, loads_fast, loads_roundtrip
+from solarcli.storage.yamlio import dump_roundtrip as dumps_roundtrip, loads_fast, loads_roundtrip
 
 MARKER = "sync-merge"  # .solar/sync-merge: a merge started by solar sync is in progress
 SOLAR_TRAILER = "Solar-Command"

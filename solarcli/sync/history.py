@@ -77,7 +77,7 @@ def _short(item: Any) -> str:
 def _parse(blob_bytes: bytes | None) -> dict:
     if not blob_bytes:
         return {}
-    from solarcli.sync.yamlutil import loads_fast
+    from solarcli.storage.yamlio import loads_fast
 
     try:
         data = loads_fast(blob_bytes.decode("utf-8"))

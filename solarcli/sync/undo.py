@@ -62,7 +62,7 @@ def undo(repo, *, dry_run: bool = False) -> dict:
     from solarcli.repo import Record
     from solarcli.sync.engine import unmerged_paths
     from solarcli.sync.merge import merge_records
-    from solarcli.sync.yamlutil import dumps_roundtrip, loads_roundtrip
+    from solarcli.storage.yamlio import dump_roundtrip as dumps_roundtrip, loads_roundtrip
 
     root = repo.root
     repo.recover()

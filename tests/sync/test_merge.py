@@ -6,7 +6,7 @@ import copy
 from hypothesis import given, settings, strategies as st
 
 from solarcli.sync.merge import DELETED_FIELD, merge_records, plain
-from solarcli.sync.yamlutil import dumps_roundtrip, loads_roundtrip
+from solarcli.storage.yamlio import dump_roundtrip as dumps_roundtrip, loads_roundtrip
 
 BASE_YAML = """\
 # a hand-written comment that must survive
