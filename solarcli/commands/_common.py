@@ -20,6 +20,9 @@ def get_repo(ctx: click.Context | None = None):
     repo = obj.get("_repo")
     if repo is None:
         repo = Repo.find(obj.get("repo_path"))
+        from solarcli.sync.setup import ensure_merge_driver
+
+        ensure_merge_driver(repo.root)  # a fresh clone gets the field-level merge driver (cheap check)
         if obj.get("as_user"):
             repo.set_actor(obj["as_user"])
         obj["_repo"] = repo
