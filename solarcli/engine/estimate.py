@@ -85,14 +85,18 @@ def site_of(project: dict) -> tuple[float | None, float | None]:
 
 
 def document_path(repo, project: dict, ref: str, what: str) -> Path:
-    """A file named by an attached document's name, or a path relative to the repo."""
+    """A file named by an attached document's name, or a path relative to the repo.
+    Never outside the records repository (a hand-edited ``../x`` is refused)."""
+    from solarcli.repo import safe_relpath
+
+    root = Path(repo.root)
     for doc in project.get("documents") or []:
         if str(doc.get("name")) == str(ref) or str(doc.get("path")) == str(ref):
-            full = Path(repo.root) / str(doc.get("path"))
+            full = root / safe_relpath(root, str(doc.get("path")))
             if not full.is_file():
                 raise EngineError(f"{what}: document {ref!r} is listed but {doc.get('path')} is missing")
             return full
-    full = Path(repo.root) / str(ref)
+    full = root / safe_relpath(root, str(ref))
     if full.is_file():
         return full
     raise EngineError(f"{what}: {ref!r} is not a document attached to the project")

@@ -87,3 +87,20 @@ print(r["production"]["source"], any(m in sys.modules for m in ("pvlib", "pandas
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["entered", "False"]
+
+
+def test_weather_document_outside_the_repository_is_refused(tmp_path):
+    from solarcli.errors import ValidationError
+
+    root = tmp_path / "records"
+    root.mkdir()
+    (tmp_path / "secret.csv").write_text("x")
+    p = copy.deepcopy(PROJECT)
+    p["designs"][0]["production"] = {"source": "weather-file", "weather_file": "w.csv"}
+    p["documents"] = [{"name": "w.csv", "path": "../secret.csv"}]
+    with pytest.raises(ValidationError, match="inside the records repository"):
+        estimate_project(repo(root), p)
+    p["designs"][0]["production"]["weather_file"] = "../secret.csv"
+    p["documents"] = []
+    with pytest.raises(ValidationError, match="inside the records repository"):
+        estimate_project(repo(root), p)
