@@ -342,16 +342,10 @@ def validate(kind: str, data: Any, config=None, *, name: str | None = None) -> N
             check_str("name")
             if not data.get("name"):
                 bad("name", data.get("name"), "a project name")
-    for extra in _EXTRA_VALIDATORS.get(kind, []):
-        extra(data, config, where)
+    if kind == "project":  # designs, consumption, tariff and BOM belong to the engine
+        from solarcli.engine.inputs import validate_project
 
-
-_EXTRA_VALIDATORS: dict[str, list[Callable]] = {}
-
-
-def register_validator(kind: str, fn: Callable[[dict, Any, str], None]) -> None:
-    """Other parts of solar (engine, proposals) add checks for the keys they own."""
-    _EXTRA_VALIDATORS.setdefault(kind, []).append(fn)
+        validate_project(data, config, where)
 
 
 # ------------------------------------------------------------------------ summary

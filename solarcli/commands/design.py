@@ -11,13 +11,6 @@ __all__ = ["design"]
 _MOUNTINGS = ["roof", "open-rack"]
 
 
-def _register_validator() -> None:
-    from solarcli.engine import inputs
-
-    inputs.register()
-
-
-_register_validator()
 
 
 def _floats(text: str | None, n: int, opt: str) -> list[float] | None:

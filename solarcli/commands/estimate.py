@@ -9,13 +9,6 @@ from solarcli.commands.project import project
 __all__: list[str] = []  # verbs are added to the existing `project` group
 
 
-def _register_validator() -> None:
-    from solarcli.engine import inputs
-
-    inputs.register()
-
-
-_register_validator()
 
 
 def _numbers(text: str | None, n: int, opt: str) -> list[float] | None:

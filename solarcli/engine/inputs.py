@@ -139,24 +139,12 @@ def check_project_inputs(data: dict) -> None:
                 fin.pct(bom[key], f"bom.{key}", 0, hi)
 
 
-def _validator(data: dict, config: Any, where: str) -> None:
+def validate_project(data: dict, config: Any, where: str) -> None:
+    """Called by ``records.validate`` for every project save (hand edits included)."""
     try:
         check_project_inputs(data)
     except EngineError as exc:
         raise ValidationError(f"{where}: {exc.message}") from None
-
-
-_registered = False
-
-
-def register() -> None:
-    """Hook the checks into record validation (hand edits are checked too)."""
-    global _registered
-    from solarcli import records
-
-    if not _registered:
-        records.register_validator("project", _validator)
-        _registered = True
 
 
 # --------------------------------------------------------------------------- helpers
