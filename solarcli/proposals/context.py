@@ -148,7 +148,8 @@ def customer_price(price: dict) -> dict:
 
 
 # ----------------------------------------------------------------------------- helpers
-def _address_lines(addr: Any) -> list[str]:
+def _address_lines(addr: Any, home_country: str = "") -> list[str]:
+    """Street, postcode + city, country (the country only when it is not the installer's)."""
     if not addr:
         return []
     if isinstance(addr, str):
@@ -161,9 +162,20 @@ def _address_lines(addr: Any) -> list[str]:
     city = " ".join(str(addr[k]) for k in ("postcode", "city") if addr.get(k))
     if city:
         lines.append(city)
-    if addr.get("country"):
+    if addr.get("country") and str(addr["country"]).upper() != home_country.upper():
         lines.append(str(addr["country"]))
     return lines
+
+
+def _phone(value: str, region: str) -> str:
+    """An E.164 number in international format for print (+49 761 234567)."""
+    try:
+        import phonenumbers
+
+        return phonenumbers.format_number(phonenumbers.parse(value, region or None),
+                                          phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except Exception:  # not parseable: print as stored
+        return value
 
 
 def data_uri(repo_root: Path | None, relpath: str, *, where: str) -> str:
@@ -197,15 +209,15 @@ def _lighten(hex_color: str, amount: float) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def _customer(contact: dict | None, project: dict) -> dict:
+def _customer(contact: dict | None, project: dict, home: str = "") -> dict:
     c = contact or {}
     emails = c.get("emails") or []
     phones = c.get("phones") or []
     name = c.get("name") or c.get("company") or project.get("customer_name") or ""
     return {"id": c.get("id") or "", "name": str(name),
             "company": str(c.get("company") or "") if c.get("name") else "",
-            "email": str(emails[0]) if emails else "", "phone": str(phones[0]) if phones else "",
-            "address_lines": _address_lines(c.get("address"))}
+            "email": str(emails[0]) if emails else "", "phone": _phone(str(phones[0]), home) if phones else "",
+            "address_lines": _address_lines(c.get("address"), home)}
 
 
 def _plain(x: Any) -> Any:
@@ -237,18 +249,21 @@ def build_context(*, config_data: dict, project: dict, contact: dict | None, est
     secondary = safe_color(colors.get("secondary"), DEFAULT_SECONDARY)
     brand = {"primary": primary, "secondary": secondary, "primary_light": _lighten(primary, 0.85),
              "secondary_light": _lighten(secondary, 0.9)}
+    home = str(config_data.get("country") or "")
+    if not home and "_" in str(config_data.get("locale") or ""):
+        home = str(config_data["locale"]).split("_")[1]
     company = {
         "name": str(company_cfg.get("name") or ""),
         "tax_id": str(company_cfg.get("tax_id") or ""),
         "website": str(company_cfg.get("website") or ""),
-        "phone": str(company_cfg.get("phone") or ""),
+        "phone": _phone(str(company_cfg.get("phone") or ""), home) if company_cfg.get("phone") else "",
         "email": str(company_cfg.get("email") or ""),
-        "address_lines": _address_lines(company_cfg.get("address")),
+        "address_lines": _address_lines(company_cfg.get("address"), home),
         "logo": data_uri(repo_root, str(company_cfg.get("logo") or ""), where="solar.yaml company.logo"),
     }
     price = customer_price(est["price"])
     currency = price["currency"]
-    customer = _customer(contact, project)
+    customer = _customer(contact, project, home)
     site = project.get("site") or {}
     grid = str(project.get("grid") or ("off-grid" if off_grid else "on-grid"))
     if off_grid is None:
@@ -335,7 +350,7 @@ def build_context(*, config_data: dict, project: dict, contact: dict | None, est
         "project": {"id": str(project.get("id", "")), "short_id": str(project.get("id", ""))[:7],
                     "name": str(project.get("name", "")), "facility": str(project.get("facility") or ""),
                     "grid": grid,
-                    "site": {"address_lines": _address_lines(site.get("address") if isinstance(site, dict) else site),
+                    "site": {"address_lines": _address_lines(site.get("address") if isinstance(site, dict) else site, home),
                              "lat": site.get("lat") if isinstance(site, dict) else None,
                              "lon": site.get("lon") if isinstance(site, dict) else None}},
         "proposal": prop,

@@ -11,7 +11,7 @@ it is converted to ``Decimal`` and never goes through float.
 from __future__ import annotations
 
 import datetime as _dt
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from jinja2 import pass_context
@@ -63,19 +63,19 @@ def fmt_money(value: Any, currency: str, locale: str, digits: int | None = None)
 
     amount = to_decimal(value)
     if digits is None or digits == 2:
-        return format_currency(amount.quantize(Decimal("0.01")), currency, locale=locale)
+        return format_currency(amount.quantize(Decimal("0.01"), ROUND_HALF_UP), currency, locale=locale)
     pattern = Locale.parse(locale).currency_formats["standard"].pattern.split(";")[0]
     pattern = pattern.replace("#,##0.00", "#,##0" + ("." + "0" * digits if digits else ""))
-    return format_currency(amount.quantize(Decimal(1).scaleb(-digits)), currency, format=pattern,
+    return format_currency(amount.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP), currency, format=pattern,
                            locale=locale, currency_digits=False)
 
 
 def fmt_number(value: Any, locale: str, digits: int = 0) -> str:
     from babel.numbers import format_decimal
 
-    num = to_decimal(value)
+    num = to_decimal(value).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
     fmt = "#,##0" + ("." + "0" * digits if digits > 0 else "")
-    return format_decimal(num, format=fmt, locale=locale)
+    return format_decimal(num, format=fmt, locale=locale, decimal_quantization=False)
 
 
 def fmt_percent(value: Any, locale: str, digits: int = 1) -> str:

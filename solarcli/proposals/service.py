@@ -186,10 +186,8 @@ def generate(repo, project_ref: str, *, design: str | None = None, template: str
         out = Path(output)
         if out.is_dir():
             out = out / f"{file_stem(number)}.{EXT[fmt]}"
-        from solarcli.storage.yamlio import atomic_write
-
         out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(out, content)
+        _write_user_file(out, content)
         return Generated(out.resolve(), None, None, number, content, warnings)
 
     parts = inputs_parts(repo, project, design_name)
@@ -222,12 +220,33 @@ def generate(repo, project_ref: str, *, design: str | None = None, template: str
     return Generated(repo.root / rel, rel, _plain(record_out), number, content, warnings)
 
 
+def _write_user_file(path: Path, content: bytes) -> None:
+    """Atomic write of a file outside the repository, with the usual permissions (umask)."""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
 # ----------------------------------------------------------------------------- reading
 def find(repo, ref: str) -> dict:
     """A proposal by record ID (prefix) or by its number (``P-2026-7K2MQ4X v3``)."""
     ref = str(ref).strip()
     if ref.upper().startswith("P-"):
-        want = ref.upper().replace("-V", " V").replace("  ", " ")
+        want = re.sub(r"[- ]+V(\d+)$", r" V\1", ref.upper())  # "P-2026-ABC v3" or file stem "P-2026-ABC-v3"
         for p in repo.iter_records("proposal"):
             if str(p.get("number", "")).upper() == want:
                 return _plain(p)

@@ -263,3 +263,19 @@ def test_help_for_every_command(ok):
     for args in (["project", "proposal"], ["proposal"], ["proposal", "list"], ["proposal", "show"],
                  ["proposal", "mark"]):
         assert "Usage:" in ok(*args, "--help")
+
+
+def test_find_by_number_or_file_stem(records, project_id, ok):
+    ok("project", "proposal", project_id)
+    number = json.loads(ok("proposal", "list", "--format", "json"))[0]["number"]
+    for ref in (number, number.lower(), number.replace(" ", "-")):
+        assert json.loads(ok("proposal", "show", ref, "--format", "json"))["number"] == number
+
+
+def test_number_lookup_with_a_project_id_starting_with_v(monkeypatch):
+    class FakeRepo:
+        def iter_records(self, kind):
+            return iter([{"id": "a", "number": "P-2026-VPTS2GA v1"}, {"id": "b", "number": "P-2026-VPTS2GA v12"}])
+
+    assert service.find(FakeRepo(), "P-2026-VPTS2GA v1")["id"] == "a"
+    assert service.find(FakeRepo(), "p-2026-vpts2ga-v12")["id"] == "b"

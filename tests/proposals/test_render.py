@@ -65,7 +65,7 @@ def test_html_has_every_section(render, est_on, lang):
                 "assumptions.title", "terms.title", "signature.title"):
         assert f">{t(key)}<" in out.replace("&amp;", "&"), key
     assert t("cash_flow.title", years=25) in out
-    assert out.count("<svg") == 4  # production, balance, energy flow, cash flow
+    assert out.count("<svg") == 5  # cover (balance), production, balance, energy flow, cash flow
     assert t("source.weather-file") in out  # production source tier printed
     assert "8.811" in out or "8,811" in out  # lower end of the uncertainty band
     # 26 rows of the cash-flow table (year 0..25)
