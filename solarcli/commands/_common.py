@@ -51,6 +51,19 @@ def info(message: str) -> None:
     click.echo(message, err=True)
 
 
+def parse_numbers(text: str | None, n: int, opt: str) -> list[float] | None:
+    """``V1,...,Vn`` from an option (``;`` also separates); None when the option is absent."""
+    if text is None:
+        return None
+    try:
+        vals = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: expected {n} numbers separated by commas", param_hint=opt) from None
+    if len(vals) != n:
+        raise click.BadParameter(f"{len(vals)} values; expected {n}", param_hint=opt)
+    return vals
+
+
 def parse_assignments(items: tuple[str, ...]) -> list[tuple[str, str]]:
     out = []
     for item in items:

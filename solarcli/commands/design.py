@@ -4,25 +4,11 @@ from __future__ import annotations
 
 import click
 
-from solarcli.commands._common import emit, format_option, get_repo, info, parse_assignments
+from solarcli.commands._common import emit, format_option, get_repo, info, parse_assignments, parse_numbers
 
 __all__ = ["design"]
 
 _MOUNTINGS = ["roof", "open-rack"]
-
-
-
-
-def _floats(text: str | None, n: int, opt: str) -> list[float] | None:
-    if text is None:
-        return None
-    try:
-        vals = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
-    except ValueError:
-        raise click.BadParameter(f"{text!r}: expected {n} numbers separated by commas", param_hint=opt)
-    if len(vals) != n:
-        raise click.BadParameter(f"{len(vals)} values; expected {n}", param_hint=opt)
-    return vals
 
 
 def _production_options(f):
@@ -50,7 +36,7 @@ def _production_from(prod_annual, prod_monthly, tool, use_map) -> dict | None:
     if prod_annual is not None or prod_monthly is not None:
         p: dict = {"source": "entered"}
         if prod_monthly is not None:
-            p["monthly_kwh"] = _floats(prod_monthly, 12, "--monthly-kwh")
+            p["monthly_kwh"] = parse_numbers(prod_monthly, 12, "--monthly-kwh")
         else:
             p["annual_kwh"] = prod_annual
         if tool:

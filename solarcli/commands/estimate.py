@@ -3,24 +3,10 @@ from __future__ import annotations
 
 import click
 
-from solarcli.commands._common import emit, get_repo, info
+from solarcli.commands._common import emit, get_repo, info, parse_numbers
 from solarcli.commands.project import project
 
 __all__: list[str] = []  # verbs are added to the existing `project` group
-
-
-
-
-def _numbers(text: str | None, n: int, opt: str) -> list[float] | None:
-    if text is None:
-        return None
-    try:
-        vals = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
-    except ValueError:
-        raise click.BadParameter(f"{text!r}: expected {n} numbers separated by commas", param_hint=opt)
-    if len(vals) != n:
-        raise click.BadParameter(f"{len(vals)} values; expected {n}", param_hint=opt)
-    return vals
 
 
 def _show_section(repo, ref: str, key: str, fmt: str = "yaml") -> None:
@@ -50,8 +36,8 @@ def project_consumption(project_ref, annual_kwh, monthly, profile, custom_profil
     if annual_kwh is not None and monthly is not None:
         raise click.UsageError("give --annual or --monthly, not both")
     rec = inputs.set_consumption(repo, project_ref, annual_kwh=annual_kwh,
-                                 monthly_kwh=_numbers(monthly, 12, "--monthly"), profile=profile,
-                                 custom_profile=_numbers(custom_profile, 24, "--custom-profile"),
+                                 monthly_kwh=parse_numbers(monthly, 12, "--monthly"), profile=profile,
+                                 custom_profile=parse_numbers(custom_profile, 24, "--custom-profile"),
                                  hourly=hourly, clear_hourly=no_hourly)
     info(f"{rec.label}: consumption updated")
 
