@@ -12,6 +12,7 @@ the caller also checks that the text loads back to the same data.
 """
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from typing import Any
@@ -55,7 +56,18 @@ def _plain_ok(s: str) -> bool:
     return r12(s) == _STR and r11(s) == _STR
 
 
+@functools.lru_cache(maxsize=65536)
+def _str_scalar(v: str) -> str:
+    if _plain_ok(v):
+        return v
+    if _printable(v) and "\n" not in v and "\t" not in v:
+        return "'" + v.replace("'", "''") + "'"
+    return _double(v)
+
+
 def _scalar(v: Any) -> str:
+    if isinstance(v, str):
+        return _str_scalar(v)
     if v is None:
         return ""
     if v is True:
@@ -68,12 +80,6 @@ def _scalar(v: Any) -> str:
         if math.isnan(v) or math.isinf(v):
             raise _Unsupported
         return repr(v)
-    if isinstance(v, str):
-        if _plain_ok(v):
-            return v
-        if _printable(v.replace("\t", "")) and "\n" not in v and "\t" not in v:
-            return "'" + v.replace("'", "''") + "'"
-        return _double(v)
     raise _Unsupported
 
 
