@@ -36,7 +36,7 @@ def test_generated_ids_are_valid_10_char_crockford(_):
     assert ids.is_prefix(rid[:4])
 
 
-@settings(max_examples=20)
+@settings(max_examples=8, deadline=None)
 @given(st.integers(min_value=1000, max_value=5000))
 def test_generated_ids_do_not_collide(n):
     batch = [ids.new_id() for _ in range(n)]

@@ -463,3 +463,58 @@ def test_rm_converted_lead_refused_while_project_links_it(records, ok, fail):
     ok("lead", "rm", lead, "--force")
     assert not (records / "leads" / f"{lead}.yaml").exists()
     assert "lead" not in load(records, project, "projects")
+
+
+# ------------------------------------------------------------------------ edit, dangling links, odd text
+EDITOR = r'''
+import pathlib, sys
+p = pathlib.Path(sys.argv[1])
+p.write_text(p.read_text().replace("stage: new", "stage: won"))
+'''
+
+
+def test_edit_refuses_a_stage_outside_the_pipeline(records, ok, cli, tmp_path, monkeypatch):
+    import sys as _sys
+
+    lead = ok("lead", "add", "--title", "Roof").strip()
+    script = tmp_path / "ed.py"
+    script.write_text(EDITOR)
+    monkeypatch.setenv("EDITOR", f"{_sys.executable} {script}")
+    path = records / "leads" / f"{lead}.yaml"
+    before, before_head = path.read_bytes(), head(records)
+    r = cli("lead", "edit", lead, input="a\n")
+    assert r.exit_code == 4
+    assert "stage" in r.stderr and "'won'" in r.stderr and "new, contacted" in r.stderr
+    assert path.read_bytes() == before and head(records) == before_head
+
+
+def test_a_dangling_link_is_named_when_the_record_is_written(records, ok, fail):
+    lead = ok("lead", "add", "--title", "Roof").strip()
+    path = records / "leads" / f"{lead}.yaml"
+    path.write_text(path.read_text() + "contact: abcdefghjk\n")
+    git(records, "commit", "-qam", "link to a contact that does not exist (e.g. removed in another clone)")
+    before = head(records)
+    r = fail(4, "lead", "stage", lead, "contacted")
+    assert "contact" in r.stderr and "abcdefghjk" in r.stderr and lead[:7] in r.stderr
+    assert head(records) == before
+    ok("lead", "set", lead, "contact=")  # clearing the link repairs it
+    ok("lead", "stage", lead, "contacted")
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+TITLE = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="\ufeff\x85"),
+                min_size=1, max_size=30).map(str.strip).filter(bool)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=TITLE)
+def test_any_title_survives_set_show_list_and_search(records, ok, title):
+    lead = ok("lead", "add", "--title", "placeholder").strip()
+    ok("lead", "set", lead, f"title={title}")
+    assert json.loads(ok("lead", "show", lead, "--format", "json"))["title"] == title
+    assert load(records, lead)["title"] == title
+    rows = {r["id"]: r["name"] for r in json.loads(ok("lead", "list", "--format", "json"))}
+    assert rows[lead] == title
+    ok("lead", "rm", lead)
