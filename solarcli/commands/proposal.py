@@ -88,7 +88,11 @@ def proposal_show(ref, fmt):
         }
         if data.get("changed_inputs") and not data.get("stale"):
             rows["changed_inputs"] = ", ".join(data["changed_inputs"])
-        emit(rows, fmt)
+        history = [f"{h.get('at')} {h.get('by')}: {h.get('from')} -> {h.get('to')}"
+                   + (f" ({h['note']})" if h.get("note") else "") for h in data.get("status_history") or []]
+        if history:
+            rows["history"] = "; ".join(history)
+        emit([{"field": k, "value": v} for k, v in rows.items()], fmt, ["field", "value"])
     else:
         emit(data, fmt)
     if data.get("stale"):
