@@ -79,12 +79,15 @@ def fmt_number(value: Any, locale: str, digits: int = 0) -> str:
 
 
 def fmt_percent(value: Any, locale: str, digits: int = 1) -> str:
-    """``value`` is already in percent (``34.5`` → ``34.5 %``), as in the engine's schema."""
+    """``value`` is already in percent (``34.5`` → ``34,5 %`` de, ``%34,5`` tr), as in the
+    engine's schema; the locale's own percent pattern decides sign position and spacing."""
+    from babel import Locale
     from babel.numbers import format_percent
 
-    num = to_decimal(value) / 100
-    fmt = "#,##0" + ("." + "0" * digits if digits > 0 else "") + "%"
-    return format_percent(num, format=fmt, locale=locale)
+    num = (to_decimal(value) / 100).quantize(Decimal(1).scaleb(-(digits + 2)), ROUND_HALF_UP)
+    pattern = Locale.parse(locale).percent_formats[None].pattern.split(";")[0]
+    pattern = pattern.replace("#,##0", "#,##0" + ("." + "0" * digits if digits > 0 else ""), 1)
+    return format_percent(num, format=pattern, locale=locale, decimal_quantization=False)
 
 
 def fmt_date(value: Any, locale: str, style: str = "long") -> str:
