@@ -70,25 +70,43 @@ def _mapping(src, kind: str, preset, maps):
 
 
 class _Progress:
-    """A progress bar on stderr only when stderr is a terminal (silence in CI)."""
+    """A progress bar on stderr only when stderr is a terminal (silence in CI).
+    With an unknown total (rows of a file being read) it counts rows instead."""
 
     def __init__(self, label: str, total: int | None):
         self.bar = None
-        stream = sys.stderr
-        if stream.isatty():
-            self.bar = click.progressbar(length=total, label=label, file=stream)
-            self.bar.__enter__()
+        self.stream = sys.stderr
+        self.label = label
+        self.counting = False
+        if self.stream.isatty():
+            if total:
+                self.bar = click.progressbar(length=total, label=label, file=self.stream)
+                self.bar.__enter__()
+            else:
+                self.counting = True
         self.last = 0
 
     def __call__(self, n: int) -> None:
+        if self.counting:
+            if n % 1000 == 0:
+                self.stream.write(f"\r{self.label}: {n} rows")
+                self.stream.flush()
+            self.last = n
+            return
         if self.bar is not None:
             self.bar.update(n - self.last)
             self.last = n
 
     def close(self) -> None:
+        if self.counting and self.last >= 1000:
+            self.stream.write(f"\r{self.label}: {self.last} rows\n")
+            self.stream.flush()
+        self.counting = False
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
+
+
 
 
 # ------------------------------------------------------------------ import
@@ -131,7 +149,7 @@ def run_import(kind: str, file: str, *, fmt_in=None, encoding=None, delimiter=No
                preset=None, maps=(), mode="upsert", keys="id,external_id,email,phone",
                dry_run=False, on_error="abort", errors_out=None, fmt="table") -> None:
     from solarcli.errors import PartialImportError, UsageError, ValidationError
-    from solarcli.importing.apply import apply_plan, new_batch_id
+    from solarcli.importing.apply import new_batch_id, write_plan
     from solarcli.importing.planner import CONTACT_KEYS, Planner, Settings
     from solarcli.output import to_json
     from solarcli.timeutil import now_iso
@@ -150,25 +168,42 @@ def run_import(kind: str, file: str, *, fmt_in=None, encoding=None, delimiter=No
     mapping = _mapping(src, kind, preset, maps)
     batch = new_batch_id()
     settings = Settings.from_config(repo.config, by=repo.actor_id, now=now_iso())
-    planner = Planner(mapping, settings, mode=mode, keys=key_list, batch=batch,
-                      contacts=repo.iter_records("contact"),
-                      leads=repo.iter_records("lead") if kind == "lead" else ())
-    prog = _Progress(f"reading {file}", None)
-    try:
-        plan = planner.run(src.rows(), progress=prog)
-    finally:
-        prog.close()
+
+    def make_plan():
+        planner = Planner(mapping, settings, mode=mode, keys=key_list, batch=batch,
+                          contacts=repo.iter_records("contact"),
+                          leads=repo.iter_records("lead") if kind == "lead" else ())
+        prog = _Progress(f"reading {file}", None)
+        try:
+            return planner.run(src.rows(), progress=prog)
+        finally:
+            prog.close()
+
+    class _Abort(Exception):
+        pass
+
+    commit = None
+    if dry_run:
+        plan = make_plan()
+    else:
+        # plan under the repository lock: a concurrent import cannot slip in between
+        try:
+            with repo.transaction() as tx:
+                plan = make_plan()
+                if plan.rejected and on_error == "abort":
+                    raise _Abort
+                if plan.has_changes:
+                    prog = _Progress("writing", len(plan.changes))
+                    try:
+                        write_plan(tx, plan, batch=batch, source=_source_name(file), progress=prog)
+                    finally:
+                        prog.close()
+            commit = tx.commit_sha
+        except _Abort:
+            pass
     rejected = plan.rejected
     if errors_out and rejected:
         _write_errors(errors_out, src.headers, rejected)
-    commit = None
-    will_write = not dry_run and plan.has_changes and not (rejected and on_error == "abort")
-    if will_write:
-        prog = _Progress("writing", len(plan.changes))
-        try:
-            commit = apply_plan(repo, plan, batch=batch, source=_source_name(file), progress=prog)
-        finally:
-            prog.close()
     counts = plan.counts()
     summary: dict[str, Any] = {
         "file": file, "kind": kind, "format": src.format, "preset": mapping.preset,

@@ -77,16 +77,23 @@ def apply_plan(repo: Any, plan: Plan, *, batch: str, source: str,
     """Write the plan in one transaction. Returns the commit sha (None: nothing changed)."""
     if not plan.changes:
         return None
-    with repo.transaction(commit_message(plan, source)) as tx:
-        tx.trailers[BATCH_TRAILER] = batch
-        tx.trailers[IMPORT_TRAILER] = f"{plan.kind} {source}"
-        now = now_iso()
-        created = {c.id for c in plan.changes if c.op == "create"}
-        for n, ch in enumerate(plan.changes, 1):
-            _apply_change(tx, ch, now, created)
-            if progress is not None:
-                progress(n)
+    with repo.transaction() as tx:
+        write_plan(tx, plan, batch=batch, source=source, progress=progress)
     return tx.commit_sha
+
+
+def write_plan(tx: Any, plan: Plan, *, batch: str, source: str,
+               progress: Callable[[int], None] | None = None) -> None:
+    """Stage every change of ``plan`` in the open transaction ``tx`` (commit on exit)."""
+    tx.message = commit_message(plan, source)
+    tx.trailers[BATCH_TRAILER] = batch
+    tx.trailers[IMPORT_TRAILER] = f"{plan.kind} {source}"
+    now = now_iso()
+    created = {c.id for c in plan.changes if c.op == "create"}
+    for n, ch in enumerate(plan.changes, 1):
+        _apply_change(tx, ch, now, created)
+        if progress is not None:
+            progress(n)
 
 
 def _apply_change(tx: Any, ch: Change, now: str, created: set[str]) -> None:

@@ -303,3 +303,40 @@ def test_killed_import_leaves_the_repository_as_before(records, ok):
     # and the import then works
     s = summary(ok("lead", "import", ex("hubspot-contacts.csv"), "-f", "json"))
     assert s["counts"]["records"]["lead"]["created"] == 6
+
+
+def test_progress_only_on_a_terminal(monkeypatch):
+    import io
+
+    from solarcli.commands.imports import _Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    quiet = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    p = _Progress("writing", 10)
+    for n in range(1, 11):
+        p(n)
+    p.close()
+    assert quiet.getvalue() == ""
+    tty = Tty()
+    monkeypatch.setattr(sys, "stderr", tty)
+    p = _Progress("writing", 10)
+    for n in range(1, 11):
+        p(n)
+    p.close()
+    r = _Progress("reading x.csv", None)
+    for n in range(1, 2001):
+        r(n)
+    r.close()
+    out = tty.getvalue()
+    assert "writing" in out and "100%" in out and "reading x.csv: 2000 rows" in out
+
+
+def test_the_cli_stays_light():
+    code = ("import sys, solarcli.cli, solarcli.commands.imports; "
+            "print(sorted(m for m in ('openpyxl', 'vobject', 'solarcli.importing.planner') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
