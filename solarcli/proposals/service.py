@@ -176,7 +176,8 @@ def generate(repo, project_ref: str, *, design: str | None = None, template: str
     ctx = build_context(config_data=config_data, project=project, contact=contact, estimate=estimate,
                         proposal=meta, lang=language, template_dirs=dirs, repo_root=repo.root)
     content = render_document(renderer, tname, ctx, fmt)
-    warnings = []
+    # the engine's plausibility flags are for the installer, not the customer's document
+    warnings = [f"estimate: {flag}" for flag in (estimate.get("production") or {}).get("flags") or []]
     accepted = [p for p in project_proposals(repo, prec.id) if p.get("status") == "accepted"]
     if accepted:
         warnings.append(f"project {prec.id[:7]} already has accepted proposal {accepted[-1].get('number')}; "

@@ -279,3 +279,15 @@ def test_number_lookup_with_a_project_id_starting_with_v(monkeypatch):
 
     assert service.find(FakeRepo(), "P-2026-VPTS2GA v1")["id"] == "a"
     assert service.find(FakeRepo(), "p-2026-vpts2ga-v12")["id"] == "b"
+
+
+def test_engine_flags_go_to_the_installer_not_into_the_document(records, project_id, cli):
+    repo = Repo.find(records)
+    with repo.transaction("implausible") as tx:
+        rec = tx.load(project_id, "project")
+        rec.data["designs"][0]["production"]["monthly_kwh"] = [3000] * 12  # 3,636 kWh/kWp
+        tx.save(rec)
+    r = cli("project", "proposal", project_id, "--lang", "en")
+    assert r.exit_code == 0, r.stderr
+    assert "solar: estimate: implausible specific yield 3636 kWh/kWp" in r.stderr
+    assert "implausible" not in Path(r.stdout.strip()).read_text()
