@@ -358,3 +358,26 @@ def test_rm_removes_attached_documents(records, ok, tmp_path):
 
 def test_rm_unknown(records, fail):
     fail(3, "contact", "rm", "zzzzzzz")
+
+
+CONCURRENT_EDITOR = r'''
+import pathlib, sys
+tmp, real = pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[1])
+tmp.write_text(tmp.read_text().replace("name: Ada", "name: Ada from the editor"))
+real.write_text(real.read_text() + "# changed by someone else meanwhile\n")
+'''
+
+
+def test_edit_refuses_to_overwrite_a_change_made_meanwhile(records, ok, cli, tmp_path, monkeypatch):
+    c = ok("contact", "add", "Ada").strip()
+    path = records / "contacts" / f"{c}.yaml"
+    script = tmp_path / "ed.py"
+    script.write_text(CONCURRENT_EDITOR)
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {script} {path}")
+    before = head(records)
+    r = cli("contact", "edit", c, input="a\n")
+    assert r.exit_code == 5, r.stderr
+    assert "changed" in r.stderr
+    assert path.read_text().endswith("# changed by someone else meanwhile\n")
+    assert "from the editor" not in path.read_text()
+    assert head(records) == before

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
 import yaml
 
 
@@ -145,3 +146,23 @@ def test_a_plain_git_repository_is_not_a_records_repository(tmp_path, fail, monk
     monkeypatch.chdir(plain)
     r = fail(3, "lead", "list")
     assert "solar init" in r.stderr
+
+
+# ----------------------------------------------------------------- a hand-edited solar.yaml
+@pytest.mark.parametrize("change,words", [
+    (("currency: EUR", "currency: [EUR"), ["solar.yaml", "line"]),
+    (("terminal: [converted, lost]", "terminal: [converted, gone]"), ["solar.yaml", "gone", "pipelines.lead"]),
+    (("reason_required: [lost]\n  project:", "reason_required: [lost]\n  project:\n    stages: []\n  x:"),
+     ["solar.yaml", "pipelines.project.stages"]),
+])
+def test_a_broken_solar_yaml_is_a_clear_error(records, ok, fail, change, words):
+    c = ok("contact", "add", "Ada").strip()
+    cfg = records / "solar.yaml"
+    text = cfg.read_text()
+    assert change[0] in text
+    cfg.write_text(text.replace(change[0], change[1], 1))
+    for args in (("contact", "list"), ("note", "add", c, "x"), ("show", c)):
+        r = fail(4, *args)
+        for w in words:
+            assert w in r.stderr, (args, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1

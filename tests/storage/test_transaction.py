@@ -277,3 +277,52 @@ def test_kill_before_any_write_changes_nothing(records, ok):
     assert git(records, "diff", "--name-only", before_head, "HEAD").split() == [f"leads/{l1}.yaml"]
     data = yaml.safe_load((records / "leads" / f"{l1}.yaml").read_text())
     assert [(h["from"], h["to"]) for h in data["stage_history"]] == [(None, "new"), ("new", "qualified")]
+
+
+# --------------------------------------------------------------------------- more failure modes
+def test_git_failure_rolls_the_files_back(records, ok, fail):
+    c = ok("contact", "add", "Ada").strip()
+    before_head, before = head(records), snapshot(records)
+    lock = records / ".git" / "index.lock"
+    lock.write_text("")  # someone's git is busy in this repository
+    try:
+        r = fail(7, "note", "add", c, "while git is busy")
+        assert "git" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+        fail(7, "contact", "add", "Bob")
+    finally:
+        lock.unlink()
+    assert snapshot(records) == before and head(records) == before_head
+    assert git(records, "status", "--porcelain") == ""
+    ok("note", "add", c, "after git is done")
+    assert files_of(records) == [f"contacts/{c}.yaml"]
+
+
+def test_repository_local_git_identity_is_used(records, ok):
+    git(records, "config", "user.name", "Local Person")
+    git(records, "config", "user.email", "local@example.org")
+    ok("contact", "add", "Ada")
+    assert author(records) == "Local Person <local@example.org>"
+
+
+CONVERTER = textwrap.dedent("""
+    import sys
+    from solarcli.cli import cli
+    cli.main(["lead", "convert", sys.argv[1]], prog_name="solar")
+""")
+
+
+def test_two_processes_converting_one_lead_convert_it_once(records, ok):
+    c = ok("contact", "add", "Ada").strip()
+    lead = ok("lead", "add", "--title", "Roof", "--contact", c).strip()
+    procs = [subprocess.Popen([PYTHON, "-c", CONVERTER, lead], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    results = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in procs]
+    codes = sorted(r[0] for r in results)
+    assert codes == [0, 5], results
+    loser = [r for r in results if r[0] == 5][0]
+    assert "already converted" in loser[2]
+    (pfile,) = list((records / "projects").glob("*.yaml"))
+    winner = [r for r in results if r[0] == 0][0]
+    assert winner[1].strip() == pfile.stem
+    assert yaml.safe_load((records / "leads" / f"{lead}.yaml").read_text())["project"] == pfile.stem
+    assert git(records, "status", "--porcelain") == ""
