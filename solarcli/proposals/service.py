@@ -167,15 +167,17 @@ def generate(repo, project_ref: str, *, design: str | None = None, template: str
         raise NotFoundError(f"template {tname!r} not found (solar template list shows the templates)")
     date = on or today()
     valid_until = validity_end(date, settings["validity_days"])
-    version = next_version(repo, prec.id)
-    number = number_for(project, version)
-    meta = {"number": number, "version": version, "date": date.isoformat(),
-            "valid_until": valid_until.isoformat(), "status": "draft", "template": tname,
-            "language": language, "design": design_name}
     dirs = [d for d in (renderer.repo_templates, renderer.builtin) if d is not None and d.is_dir()]
-    ctx = build_context(config_data=config_data, project=project, contact=contact, estimate=estimate,
-                        proposal=meta, lang=language, template_dirs=dirs, repo_root=repo.root)
-    content = render_document(renderer, tname, ctx, fmt)
+
+    def render(version: int) -> tuple[str, bytes]:
+        number = number_for(project, version)
+        meta = {"number": number, "version": version, "date": date.isoformat(),
+                "valid_until": valid_until.isoformat(), "status": "draft", "template": tname,
+                "language": language, "design": design_name}
+        ctx = build_context(config_data=config_data, project=project, contact=contact, estimate=estimate,
+                            proposal=meta, lang=language, template_dirs=dirs, repo_root=repo.root)
+        return number, render_document(renderer, tname, ctx, fmt)
+
     # the engine's plausibility flags are for the installer, not the customer's document
     warnings = [f"estimate: {flag}" for flag in (estimate.get("production") or {}).get("flags") or []]
     accepted = [p for p in project_proposals(repo, prec.id) if p.get("status") == "accepted"]
@@ -183,7 +185,8 @@ def generate(repo, project_ref: str, *, design: str | None = None, template: str
         warnings.append(f"project {prec.id[:7]} already has accepted proposal {accepted[-1].get('number')}; "
                         f"it is kept unchanged, this is a new version")
 
-    if output is not None:
+    if output is not None:  # a preview of the next version; nothing in the repository changes
+        number, content = render(next_version(repo, prec.id))
         out = Path(output)
         if out.is_dir():
             out = out / f"{file_stem(number)}.{EXT[fmt]}"
@@ -192,29 +195,34 @@ def generate(repo, project_ref: str, *, design: str | None = None, template: str
         return Generated(out.resolve(), None, None, number, content, warnings)
 
     parts = inputs_parts(repo, project, design_name)
-    rel = f"documents/{prec.id}/proposals/{file_stem(number)}.{EXT[fmt]}"
     src_hash = hashlib.sha256(renderer.env.loader.get_source(renderer.env, tname)[0].encode("utf-8")).hexdigest()
-    record = {
-        "number": number,
-        "project": prec.id,
-        "version": version,
-        "date": date.isoformat(),
-        "valid_until": valid_until.isoformat(),
-        "status": "draft",
-        "template": tname,
-        "language": language,
-        "format": fmt,
-        "design": design_name,
-        "totals": _totals(estimate),
-        "inputs_hash": combine(parts),
-        "inputs": parts,
-        "estimate_hash": estimate.get("inputs_hash"),
-        "template_sha256": src_hash,
-        "files": [{"path": rel, "format": fmt, "size": len(content),
-                   "sha256": hashlib.sha256(content).hexdigest()}],
-        "status_history": [],
-    }
-    with repo.transaction(f"proposal {number}: generated for project {prec.id[:7]} ({fmt})") as tx:
+    # the version is taken and the files written under the repository lock, so two solar
+    # processes proposing the same project at once get v1 and v2, never the same number
+    with repo.transaction() as tx:
+        version = next_version(repo, prec.id)
+        number, content = render(version)
+        rel = f"documents/{prec.id}/proposals/{file_stem(number)}.{EXT[fmt]}"
+        record = {
+            "number": number,
+            "project": prec.id,
+            "version": version,
+            "date": date.isoformat(),
+            "valid_until": valid_until.isoformat(),
+            "status": "draft",
+            "template": tname,
+            "language": language,
+            "format": fmt,
+            "design": design_name,
+            "totals": _totals(estimate),
+            "inputs_hash": combine(parts),
+            "inputs": parts,
+            "estimate_hash": estimate.get("inputs_hash"),
+            "template_sha256": src_hash,
+            "files": [{"path": rel, "format": fmt, "size": len(content),
+                       "sha256": hashlib.sha256(content).hexdigest()}],
+            "status_history": [],
+        }
+        tx.message = f"proposal {number}: generated for project {prec.id[:7]} ({fmt})"
         rec = tx.create("proposal", record)
         record_out = rec.data
         tx.write_file(rel, content)

@@ -291,3 +291,20 @@ def test_engine_flags_go_to_the_installer_not_into_the_document(records, project
     assert r.exit_code == 0, r.stderr
     assert "solar: estimate: implausible specific yield 3636 kWh/kWp" in r.stderr
     assert "implausible" not in Path(r.stdout.strip()).read_text()
+
+
+def test_two_processes_proposing_at_once_get_different_versions(records, project_id):
+    import os
+    import sys
+
+    env = dict(os.environ, SOLAR_REPO=str(records))
+    cmd = [sys.executable, "-m", "solarcli", "project", "proposal", project_id]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [p.communicate() for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    paths = sorted(Path(o[0].strip()).name for o in outs)
+    assert paths[0].endswith("-v1.html") and paths[1].endswith("-v2.html")
+    repo = Repo.find(records)
+    assert sorted(p["version"] for p in service.project_proposals(repo, project_id)) == [1, 2]
+    assert service.duplicate_numbers(repo) == {}
