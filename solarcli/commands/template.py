@@ -68,7 +68,8 @@ def template_export(name, directory, force):
         raise ConflictError(f"{dest} exists; pass --force to overwrite")
     dest.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(dest, src.read_bytes())
-    info(f"exported {src.relative_to(root).as_posix()}; edit it there (it now overrides the built-in)")
+    info(f"exported {src.relative_to(root).as_posix()}; it now overrides the built-in. Edit it, then commit "
+         f"it with git when it is ready (solar does not commit it)")
     click.echo(str(dest))
 
 
