@@ -116,7 +116,21 @@ def _literalise(node: Any) -> None:
 try:  # PyYAML's libyaml binding is ~10x faster than pure Python
     import yaml as _pyyaml
 
-    _FastLoader = getattr(_pyyaml, "CSafeLoader", _pyyaml.SafeLoader)
+    class _FastLoader(getattr(_pyyaml, "CSafeLoader", _pyyaml.SafeLoader)):  # type: ignore[misc]
+        """The C safe loader, refusing duplicate keys (PyYAML keeps the last one silently,
+        while the round-trip loader rejects them: a list must not show what show refuses)."""
+
+        def construct_mapping(self, node, deep=False):
+            seen = set()
+            for key_node, _ in node.value:
+                if isinstance(key_node, _pyyaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                    key = (key_node.tag, key_node.value)
+                    if key in seen:
+                        raise _pyyaml.constructor.ConstructorError(
+                            "while constructing a mapping", node.start_mark,
+                            f"found duplicate key {key_node.value!r}", key_node.start_mark)
+                    seen.add(key)
+            return super().construct_mapping(node, deep=deep)
 except ImportError:  # pragma: no cover - PyYAML is a dependency
     _pyyaml = None
     _FastLoader = None

@@ -193,6 +193,7 @@ def test_solar_writes_are_seen_by_a_second_process_index(world, records, ok):
 # ------------------------------------------------------------------------ broken files
 BROKEN = [
     ("title: [unclosed\n", ["line"]),
+    ("stage: lost\n", ["duplicate", "stage"]),
     ("<<<<<<< HEAD\nstage: new\n=======\nstage: lost\n>>>>>>> theirs\n", ["conflict"]),
 ]
 

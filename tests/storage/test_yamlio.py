@@ -100,6 +100,21 @@ def test_parse_error_names_file_and_line():
     assert "leads/y.yaml" in e.value.message and "line 2" in e.value.message
 
 
+@pytest.mark.parametrize("text", ["id: x\nstage: new\nstage: lost\n", "id: x\nsite:\n  city: A\n  city: B\n",
+                                  "id: x\n'stage': new\nstage: lost\n"])
+def test_duplicate_keys_are_an_error_for_both_loaders(text):
+    """PyYAML would silently keep the last value; a record must not mean two things."""
+    for load in (yamlio.loads_fast, yamlio.loads_roundtrip):
+        with pytest.raises(ParseError) as e:
+            load(text, name="leads/x.yaml")
+        assert "leads/x.yaml" in e.value.message and "duplicate" in e.value.message
+
+
+def test_merge_keys_still_load_in_the_fast_loader():
+    text = "base: &b {city: A, street: S}\nsite:\n  <<: *b\n  city: B\n"
+    assert yamlio.loads_fast(text)["site"] == {"city": "B", "street": "S"}
+
+
 def test_conflict_markers_are_an_error():
     text = "id: x\n<<<<<<< HEAD\nstage: new\n=======\nstage: lost\n>>>>>>> other\n"
     for load in (yamlio.loads_fast, yamlio.loads_roundtrip):
