@@ -258,10 +258,11 @@ def plan_revert(repo: Any, batch: str) -> RevertPlan:
                 continue
             restore.append((path, before))
     # records created by the batch may have been linked by later records
+    restoring = {p.rsplit("/", 1)[-1][:-5] for p, _ in restore}
     for path in delete:
         rid = path.rsplit("/", 1)[-1][:-5]
         for link in repo.links_to(rid):
-            if link["id"] not in deleting:
+            if link["id"] not in deleting and link["id"] not in restoring:
                 blocked.append(f"{link['kind']} {link['id']} (created or changed later) links to "
                                f"{path.split('/')[0][:-1]} {rid} created by the import")
     return RevertPlan(info, restore, delete, blocked)

@@ -340,3 +340,20 @@ def test_the_cli_stays_light():
             "print(sorted(m for m in ('openpyxl', 'vobject', 'solarcli.importing.planner') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_lead_row_keeps_its_contact_and_revert_restores_both(records, ok, tmp_path):
+    f = tmp_path / "l.csv"
+    f.write_text("Lead ID,Name,Email,Stage\nX1,Ada,ada@example.com,new\n", encoding="utf-8")
+    ok("lead", "import", f)
+    [lead] = files(records, "leads")
+    [contact] = files(records, "contacts")
+    before = lead.read_bytes(), contact.read_bytes()
+    # the CRM now has another address for lead X1: it is added to the lead's contact
+    f.write_text("Lead ID,Name,Email,Stage\nX1,Ada,ada@work.example,contacted\n", encoding="utf-8")
+    s = summary(ok("lead", "import", f, "-f", "json"))
+    assert s["counts"]["records"] == {"contact": {"created": 0, "updated": 1, "unchanged": 0},
+                                      "lead": {"created": 0, "updated": 1, "unchanged": 0}}
+    assert load(contact)["emails"] == ["ada@example.com", "ada@work.example"]
+    ok("import", "revert", s["batch"])
+    assert (lead.read_bytes(), contact.read_bytes()) == before
