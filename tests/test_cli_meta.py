@@ -138,3 +138,22 @@ def test_exit_code_table_is_consistent():
         cls = getattr(errors, name)
         if isinstance(cls, type) and issubclass(cls, errors.SolarError):
             assert cls.exit_code in EXIT_CODES, name
+
+
+def test_every_listing_and_show_command_shares_the_format_option():
+    from solarcli.output import FORMATS
+
+    def command(path):
+        cmd = root
+        for name in path:
+            cmd = cmd.commands[name]
+        return cmd
+
+    for path in PATHS:
+        cmd = command(path)
+        fmt = [p for p in cmd.params if "--format" in getattr(p, "opts", [])]
+        if path[-1] in ("list", "show", "board", "status") or path == ("search",):
+            assert fmt, f"solar {' '.join(path)} has no --format"
+            for p in fmt:
+                assert list(p.type.choices) == FORMATS, path
+                assert "-f" in p.opts, path

@@ -381,3 +381,33 @@ def test_edit_refuses_to_overwrite_a_change_made_meanwhile(records, ok, cli, tmp
     assert path.read_text().endswith("# changed by someone else meanwhile\n")
     assert "from the editor" not in path.read_text()
     assert head(records) == before
+
+
+# ------------------------------------------------------------------------ normalisers (property tests)
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from solarcli import records as _records  # noqa: E402
+from solarcli.errors import ValidationError  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["DE", "TR", "US", "GB", "FR"]),
+       st.text(alphabet="0123456789 +-()/", min_size=1, max_size=20))
+def test_phone_normalisation_gives_e164_or_a_clear_error(region, raw):
+    try:
+        out = _records.normalise_phone(raw, region, where="contact field phones")
+    except ValidationError as e:
+        assert repr(raw) in e.message and "contact field phones" in e.message
+        return
+    assert out.startswith("+") and out[1:].isdigit()
+    assert _records.normalise_phone(out, "US") == out  # idempotent, whatever the region
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.emails())
+def test_email_normalisation_is_idempotent_and_lowercases_the_domain(email):
+    out = _records.normalise_email(email)
+    local, _, domain = out.rpartition("@")
+    assert domain == domain.lower() and local == email.rpartition("@")[0]
+    assert _records.normalise_email(out) == out
