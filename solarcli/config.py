@@ -182,8 +182,10 @@ class Config:
         out += [f"partner:{p.get('name')}" for p in (self.data.get("partners") or []) if isinstance(p, dict)]
         return out
 
-    def check_assignee(self, who: str, *, where: str = "") -> str:
-        """Validate ``user:ID``, ``team:NAME`` or ``partner:NAME`` (a bare name means user)."""
+    def check_assignee(self, who: str, *, where: str = "", allow_suspended: bool = False) -> str:
+        """Validate ``user:ID``, ``team:NAME`` or ``partner:NAME`` (a bare name means user).
+        Suspended ones are refused for new assignments, accepted (``allow_suspended``) for
+        filters and for records that were assigned before the suspension."""
         value = str(who).strip()
         if ":" not in value:
             value = f"user:{value}"
@@ -196,13 +198,13 @@ class Config:
                 raise ValidationError(
                     f"{where}assignee: no user {name!r} in solar.yaml; expected one of {', '.join(self.assignees()) or '(none defined)'}"
                 )
-            if u.get("active") is False:
+            if u.get("active") is False and not allow_suspended:
                 raise ValidationError(f"{where}assignee: user {name!r} is suspended in solar.yaml")
             return f"user:{u.get('id')}"
         entries = [e for e in (self.data.get(kind + "s") or []) if isinstance(e, dict)]
         for e in entries:
             if str(e.get("name", "")).lower() == name.lower():
-                if e.get("active") is False:
+                if e.get("active") is False and not allow_suspended:
                     raise ValidationError(f"{where}assignee: {kind} {name!r} is suspended in solar.yaml")
                 return f"{kind}:{e.get('name')}"
         raise ValidationError(

@@ -310,7 +310,7 @@ def validate(kind: str, data: Any, config=None, *, name: str | None = None) -> N
             if stage not in config.stages(kind):
                 bad("stage", stage, f"one of {', '.join(config.stages(kind))} (solar.yaml pipelines.{kind})")
             if data.get("assignee"):
-                config.check_assignee(str(data.get("assignee")), where=f"{where}: ")
+                config.check_assignee(str(data.get("assignee")), where=f"{where}: ", allow_suspended=True)
         check_enum("facility", FACILITY_TYPES)
         check_enum("grid", GRID_TYPES)
         check_number("value", lo=0)

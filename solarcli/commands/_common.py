@@ -129,7 +129,7 @@ def query_from_options(repo, kind: str, opts: dict) -> list[dict]:
     until = parse_date(opts["until"], field="--until").isoformat() if opts.get("until") else None
     for s in opts.get("stages") or ():
         repo.config.check_stage(kind, s, where="--")
-    assignees = [repo.config.check_assignee(a, where="--") for a in opts.get("assignees") or ()]
+    assignees = [repo.config.check_assignee(a, where="--", allow_suspended=True) for a in opts.get("assignees") or ()]
     rows = repo.query(kind, stage=opts.get("stages"), assignee=assignees, source=opts.get("source"),
                       facility=opts.get("facilities"), grid=opts.get("grids"), tag=opts.get("tags"),
                       search=opts.get("search"), since=since, until=until, contact=contact,

@@ -50,7 +50,7 @@ def test_add_stores_every_field(records, ok):
     assert d["interests"] == ["battery", "ev-charger"] and d["value"] == 18000
     assert d["tags"] == ["hot"] and d["custom"] == {"roof": "south"}
     (h,) = d["stage_history"]
-    assert h["from"] is None and h["to"] == "new" and h["by"] == "test" and h["at"] == d["created"]
+    assert h["from"] is None and h["to"] == "new" and h["by"] == "test" and h["at"] <= d["created"]
 
 
 def test_add_prospect_is_normalised(records, ok):
@@ -519,3 +519,25 @@ def test_any_title_survives_set_show_and_list(records, ok, title):
     assert json.loads(ok("lead", "show", lead, "--format", "json"))["title"] == title
     rows = {r["id"]: r["name"] for r in json.loads(ok("lead", "list", "--format", "json"))}
     assert rows[lead] == title
+
+
+def test_records_of_a_suspended_assignee_stay_usable(records, ok, fail):
+    """Suspending someone stops new assignments; their leads can still be found, noted, moved, reassigned."""
+    cfg = records / "solar.yaml"
+    cfg.write_text(cfg.read_text().replace("teams:\n", "  - id: olga\n    name: Olga\n    active: true\nteams:\n", 1))
+    git(records, "commit", "-qam", "olga joins")
+    lead = ok("lead", "add", "--title", "Olga's roof", "--assignee", "olga").strip()
+    cfg.write_text(cfg.read_text().replace("name: Olga\n    active: true", "name: Olga\n    active: false"))
+    git(records, "commit", "-qam", "olga leaves")
+    assert listed(ok, "--assignee", "olga") == [lead]
+    assert listed(ok, "--assignee", "user:olga") == [lead]
+    assert "new (1)" in ok("lead", "board", "--assignee", "olga")
+    ok("note", "add", lead, "Olga is away; Anna takes over")
+    ok("lead", "stage", lead, "contacted")
+    ok("lead", "set", lead, "title=Roof (was Olga's)")
+    r = fail(4, "lead", "assign", lead, "olga")
+    assert "suspended" in r.stderr
+    fail(4, "lead", "add", "--title", "new one", "--assignee", "olga")
+    fail(4, "lead", "list", "--assignee", "nobody")  # unknown names are still refused
+    ok("lead", "assign", lead, "anna")
+    assert load(records, lead)["assignee"] == "user:anna"
