@@ -20,9 +20,9 @@ def test_first_sync_pushes_and_registers_driver(team):
     assert "leads/*.yaml merge=solar" in (team.a / ".gitattributes").read_text()
     b = team.clone("b", sync=False)
     assert git(b, "config", "--get", "merge.solar.driver", check=False) == ""
+    # any solar command in a fresh clone registers the driver (so a plain git pull merges fields)
     r = team.res(b, "sync")
     assert r.exit_code == 0, r.stderr
-    assert "registered the solar merge driver" in r.stderr
     assert sys.executable in git(b, "config", "--get", "merge.solar.driver")
 
 
