@@ -6,6 +6,7 @@ the index). This module never does I/O: the repository (``solarcli.repo``) calls
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -256,6 +257,8 @@ def validate(kind: str, data: Any, config=None, *, name: str | None = None) -> N
             return
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             bad(field, v, "a number")
+        if not math.isfinite(v):  # nan/inf: invalid JSON output, NULL in the index
+            bad(field, v, "a finite number")
         if lo is not None and v < lo:
             bad(field, v, f"a number >= {lo}")
         if hi is not None and v > hi:
@@ -325,7 +328,8 @@ def validate(kind: str, data: Any, config=None, *, name: str | None = None) -> N
             monthly = cons.get("monthly_kwh")
             if monthly not in (None, []):
                 if not isinstance(monthly, list) or len(monthly) != 12 or not all(
-                        isinstance(x, (int, float)) and not isinstance(x, bool) and x >= 0 for x in monthly):
+                        isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x >= 0
+                        for x in monthly):
                     bad("consumption.monthly_kwh", monthly, "12 numbers >= 0 (January to December)")
             if cons.get("profile") is not None and cons.get("profile") not in PROFILES:
                 bad("consumption.profile", cons.get("profile"), "one of " + ", ".join(PROFILES))

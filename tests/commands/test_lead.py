@@ -541,3 +541,23 @@ def test_records_of_a_suspended_assignee_stay_usable(records, ok, fail):
     fail(4, "lead", "list", "--assignee", "nobody")  # unknown names are still refused
     ok("lead", "assign", lead, "anna")
     assert load(records, lead)["assignee"] == "user:anna"
+
+
+@pytest.mark.parametrize("args", [
+    ("set", "value=nan"), ("set", "value=inf"), ("set", "site.lat=nan"), ("set", "site.lon=-inf"),
+    ("set", "consumption.annual_kwh=inf"), ("set", "consumption.monthly_kwh=" + ",".join(["1"] * 11 + ["nan"])),
+])
+def test_numbers_must_be_finite(records, ok, fail, args):
+    """NaN/Infinity would make 'show --format json' print invalid JSON."""
+    lead = ok("lead", "add", "--title", "Roof").strip()
+    before = head(records)
+    r = fail(4, "lead", args[0], lead, args[1])
+    assert args[1].split("=")[0].split(".")[-1] in r.stderr
+    assert head(records) == before
+    json.loads(ok("lead", "show", lead, "--format", "json"))
+
+
+def test_add_refuses_non_finite_numbers(records, fail):
+    fail(4, "lead", "add", "--title", "x", "--value", "inf")
+    fail(4, "lead", "add", "--title", "x", "--annual-kwh", "nan")
+    assert list((records / "leads").glob("*.yaml")) == []
