@@ -35,6 +35,21 @@ COLUMNS = ["id", "kind", "name", "type", "stage", "contact", "lead", "project", 
            "facility", "grid", "email", "phone", "city", "value", "tags", "created", "updated"]
 
 
+_SCHEMA = [
+    "DROP TABLE IF EXISTS records",
+    "DROP TABLE IF EXISTS meta",
+    "CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT)",
+    """CREATE TABLE records(
+        path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, ino INTEGER, ctime_ns INTEGER,
+        id TEXT, kind TEXT, name TEXT, type TEXT, stage TEXT, contact TEXT, lead TEXT,
+        project TEXT, assignee TEXT, source TEXT, facility TEXT, grid TEXT, email TEXT,
+        phone TEXT, city TEXT, value REAL, tags TEXT, created TEXT, updated TEXT,
+        text TEXT, data TEXT)""",
+    "CREATE INDEX records_id ON records(id)",
+    "CREATE INDEX records_kind_stage ON records(kind, stage)",
+]
+
+
 class Index:
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -63,21 +78,24 @@ class Index:
         return self._db
 
     def _create(self, db: sqlite3.Connection) -> None:
-        db.executescript(
-            """
-            DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS meta;
-            CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT);
-            CREATE TABLE records(
-                path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, ino INTEGER, ctime_ns INTEGER,
-                id TEXT, kind TEXT, name TEXT, type TEXT, stage TEXT, contact TEXT, lead TEXT,
-                project TEXT, assignee TEXT, source TEXT, facility TEXT, grid TEXT, email TEXT,
-                phone TEXT, city TEXT, value REAL, tags TEXT, created TEXT, updated TEXT,
-                text TEXT, data TEXT);
-            CREATE INDEX records_id ON records(id);
-            CREATE INDEX records_kind_stage ON records(kind, stage);
-            """
-        )
-        db.execute("INSERT INTO meta VALUES('schema', ?)", (SCHEMA_VERSION,))
+        # Two solar processes may open a missing index at once: check and create inside one
+        # write transaction, so the second one finds the first one's tables.
+        import sqlite3
+
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            try:
+                version = db.execute("SELECT v FROM meta WHERE k='schema'").fetchone()
+            except sqlite3.Error:
+                version = None
+            if not version or version[0] != SCHEMA_VERSION:
+                for stmt in _SCHEMA:
+                    db.execute(stmt)
+                db.execute("INSERT INTO meta VALUES('schema', ?)", (SCHEMA_VERSION,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         if self._db is not None:
