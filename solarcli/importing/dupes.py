@@ -28,6 +28,7 @@ from solarcli import ids
 from solarcli.errors import UsageError
 
 NAME_RATIO = 0.85
+WINDOW = 4  # neighbours compared in sorted order (a block of equal names links as a chain)
 
 
 def _fold(s: Any) -> str:
@@ -96,40 +97,44 @@ def find_dupes(contacts: Iterable[dict]) -> list[dict[str, Any]]:
         elif city:
             blocks.setdefault("city:" + city, []).append(cid)
     for key, members in blocks.items():
-        if len(members) < 2 or len(members) > 2000:
-            continue  # a huge block is not evidence of anything (and would be slow)
-        keys = [(m, name_key(cs[m].get("name") or cs[m].get("company"))) for m in members]
-        for i in range(len(keys)):
-            a, ka = keys[i]
-            if not ka:
-                continue
-            for j in range(i + 1, len(keys)):
-                b, kb = keys[j]
-                if not kb:
+        if len(members) < 2:
+            continue
+        keys = [(name_key(cs[m].get("name") or cs[m].get("company")), m) for m in members]
+        keys = [(k, m) for k, m in keys if k]
+        # sorted neighbourhood: compare each name with its next WINDOW neighbours in
+        # alphabetical order and in order of the reversed name (typos at either end)
+        pairs: set[tuple[str, str]] = set()
+        for order in (sorted(keys), sorted(keys, key=lambda km: km[0][::-1])):
+            for i in range(len(order)):
+                for j in range(i + 1, min(i + 1 + WINDOW, len(order))):
+                    a, b = order[i][1], order[j][1]
+                    pairs.add((a, b) if a < b else (b, a))
+        kmap = dict((m, k) for k, m in keys)
+        for a, b in pairs:
+            ka, kb = kmap[a], kmap[b]
+            if ka != kb:
+                sm = difflib.SequenceMatcher(None, ka, kb)
+                if sm.quick_ratio() < NAME_RATIO or sm.ratio() < NAME_RATIO:
                     continue
-                ratio = 1.0 if ka == kb else difflib.SequenceMatcher(None, ka, kb).ratio()
-                if ratio < NAME_RATIO:
+            if key.startswith("city:"):
+                sa = _fold((cs[a].get("address") or {}).get("street"))
+                sb = _fold((cs[b].get("address") or {}).get("street"))
+                if not sa or not sb or difflib.SequenceMatcher(None, sa, sb).ratio() < NAME_RATIO:
                     continue
-                if key.startswith("city:"):
-                    sa = _fold((cs[a].get("address") or {}).get("street"))
-                    sb = _fold((cs[b].get("address") or {}).get("street"))
-                    if not sa or not sb or difflib.SequenceMatcher(None, sa, sb).ratio() < NAME_RATIO:
-                        continue
-                link(a, b, "similar name and address")
+            link(a, b, "similar name and address")
     groups: dict[str, list[str]] = {}
     for cid in cs:
         if cid in uf.p:
             groups.setdefault(uf.find(cid), []).append(cid)
+    why_of: dict[str, set[str]] = {}
+    for (a, _b), r in reasons.items():
+        why_of.setdefault(uf.find(a), set()).update(r)
     out = []
     for members in groups.values():
         if len(members) < 2:
             continue
         members.sort(key=lambda m: (str(cs[m].get("created") or ""), m))
-        why: set[str] = set()
-        for (a, b), r in reasons.items():
-            if a in members:
-                why |= r
-        out.append({"ids": members, "reasons": sorted(why)})
+        out.append({"ids": members, "reasons": sorted(why_of.get(uf.find(members[0]), ()))})
     out.sort(key=lambda g: (str(cs[g["ids"][0]].get("name") or ""), g["ids"][0]))
     for n, g in enumerate(out, 1):
         g["cluster"] = n
