@@ -206,7 +206,8 @@ class Repo:
         return Record(kind, data, rel)
 
     def exists(self, kind: str, rid: str) -> bool:
-        return self.path_of(kind, rid).is_file()
+        # a link value from a (hand-edited, pulled) file is never a path: leads/../../x is no record
+        return ids.is_id(str(rid)) and self.path_of(kind, str(rid)).is_file()
 
     def query(self, kind: str | None = None, *, stage=None, assignee=None, source=None, facility=None,
               grid=None, tag=None, search=None, since=None, until=None, contact=None, type=None,

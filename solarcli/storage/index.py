@@ -64,7 +64,25 @@ class Index:
             import sqlite3
 
             self.path.parent.mkdir(exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            try:
+                self._db = self._open()
+            except sqlite3.DatabaseError as exc:
+                if isinstance(exc, sqlite3.OperationalError):  # locked, disk full, ...: not ours to fix
+                    raise
+                # 'file is not a database': the index is a cache of the files, so start it over
+                for suffix in ("", "-wal", "-shm"):
+                    try:
+                        os.unlink(str(self.path) + suffix)
+                    except FileNotFoundError:
+                        pass
+                self._db = self._open()
+        return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        import sqlite3
+
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             version = None
@@ -74,8 +92,10 @@ class Index:
                 pass
             if not version or version[0] != SCHEMA_VERSION:
                 self._create(db)
-            self._db = db
-        return self._db
+        except BaseException:
+            db.close()
+            raise
+        return db
 
     def _create(self, db: sqlite3.Connection) -> None:
         # Two solar processes may open a missing index at once: check and create inside one

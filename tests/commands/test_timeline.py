@@ -284,3 +284,16 @@ def test_read_only_commands_change_nothing(records, ok, lead, tmp_path):
         ok(*args)
     assert head(records) == before and git(records, "status", "--porcelain") == ""
     assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes
+
+
+def test_show_never_follows_a_link_out_of_the_repository(records, ok, fail):
+    """A pulled or hand-edited project whose lead link is a path must not make show read that file."""
+    outside = records.parent / "outside.yaml"
+    outside.write_text("id: outside\nnotes:\n  - at: '2026-01-01T00:00:00Z'\n    by: x\n    text: SECRET CONTENT\n")
+    c = ok("contact", "add", "Ada").strip()
+    p = ok("project", "add", "P", "--contact", c).strip()
+    path = records / "projects" / f"{p}.yaml"
+    path.write_text(path.read_text() + "lead: ../../outside\n")
+    res = ok("project", "show", p, "--format", "json")
+    assert "SECRET CONTENT" not in res
+    assert "SECRET CONTENT" not in ok("show", p)
