@@ -166,3 +166,18 @@ def test_a_broken_solar_yaml_is_a_clear_error(records, ok, fail, change, words):
         for w in words:
             assert w in r.stderr, (args, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_company_and_user_names_with_yaml_special_characters(tmp_path, ok, monkeypatch):
+    cfg = tmp_path / "id.gitconfig"
+    cfg.write_text("[user]\n\tname = \"Jürgen O'Neill: #1\"\n\temail = j@example.com\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(cfg))
+    root = tmp_path / "crm"
+    ok("init", root, "--company", "O'Brien & Sons: Solar # best")
+    data = yaml.safe_load((root / "solar.yaml").read_text())
+    assert data["company"]["name"] == "O'Brien & Sons: Solar # best"
+    assert data["users"][0]["name"] == "Jürgen O'Neill: #1"
+    c = ok("--repo", root, "contact", "add", "Ada").strip()
+    ok("--repo", root, "note", "add", c, "hi")
+    note = yaml.safe_load((root / "contacts" / f"{c}.yaml").read_text())["notes"][0]
+    assert note["by"] == data["users"][0]["id"]

@@ -297,3 +297,12 @@ def test_show_never_follows_a_link_out_of_the_repository(records, ok, fail):
     res = ok("project", "show", p, "--format", "json")
     assert "SECRET CONTENT" not in res
     assert "SECRET CONTENT" not in ok("show", p)
+
+
+def test_doc_get_of_a_listed_but_missing_file_is_not_found(records, ok, fail, lead, tmp_path):
+    f = tmp_path / "gone.pdf"
+    f.write_bytes(b"x")
+    ok("doc", "attach", lead, f)
+    (records / "documents" / lead / "gone.pdf").unlink()
+    r = fail(3, "doc", "get", lead, "gone.pdf")
+    assert "gone.pdf" in r.stderr and "missing" in r.stderr
