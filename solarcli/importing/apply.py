@@ -92,6 +92,8 @@ def write_plan(tx: Any, plan: Plan, *, batch: str, source: str,
     created = {c.id for c in plan.changes if c.op == "create"}
     for n, ch in enumerate(plan.changes, 1):
         _apply_change(tx, ch, now, created)
+        if ch.op == "create":
+            ch.data = None  # the YAML text is staged now; free the record (100k rows)
         if progress is not None:
             progress(n)
 
