@@ -161,7 +161,7 @@ def change_stage(repo: Repo, ref: str, stage: str, kind: str, *, reason: str | N
             raise ValidationError(f"{rec.label}: stage converted is set by 'solar lead convert {ids.short(rec.id)}'")
         if stage in cfg.reason_required(kind) and not (reason or "").strip():
             raise ValidationError(f"{rec.label}: stage {stage} requires a reason; pass --reason TEXT")
-        if kind == "lead" and old == "converted":
+        if kind == "lead" and old == "converted" and rec.data.get("project"):  # (project removed: may reopen)
             raise ConflictError(f"{rec.label}: already converted to project {ids.short(str(rec.data.get('project')))}; "
                                 "change the project's stage instead")
         entry = {"at": now_iso(), "by": repo.actor_id, "from": old, "to": stage}

@@ -561,3 +561,16 @@ def test_add_refuses_non_finite_numbers(records, fail):
     fail(4, "lead", "add", "--title", "x", "--value", "inf")
     fail(4, "lead", "add", "--title", "x", "--annual-kwh", "nan")
     assert list((records / "leads").glob("*.yaml")) == []
+
+
+def test_a_lead_whose_project_was_removed_can_be_reopened_and_converted_again(records, ok, fail):
+    c = ok("contact", "add", "Ada").strip()
+    lead = ok("lead", "add", "--title", "Roof", "--contact", c).strip()
+    project = ok("lead", "convert", lead).strip()
+    fail(5, "lead", "stage", lead, "qualified")  # refused while the project exists
+    ok("project", "rm", project, "--force")
+    ok("lead", "stage", lead, "qualified")
+    d = load(records, lead)
+    assert d["stage"] == "qualified" and "project" not in d
+    again = ok("lead", "convert", lead).strip()
+    assert again != project and load(records, lead)["project"] == again
