@@ -272,3 +272,26 @@ def test_cli_edit_keeps_a_hand_written_comment_and_key_order(records, ok):
     assert after_keys[len(before_keys):] == ["custom"]
     data = yaml.safe_load(text)
     assert data["title"] == "Roof and battery" and data["site"]["address"]["city"] == "Potsdam"
+
+
+def test_file_round_trip_on_disk_keeps_the_persons_text(fs):
+    p = Path("/repo/leads/7k2m9x4abc.yaml")
+    p.parent.mkdir(parents=True)
+    p.write_text(HAND_WRITTEN, encoding="utf-8")
+    data = yamlio.load_roundtrip(p, name="leads/7k2m9x4abc.yaml")
+    data["notes"] = [{"text": "line one\nline two"}]
+    yamlio.atomic_write(p, yamlio.dump_roundtrip(data))
+    text = p.read_text(encoding="utf-8")
+    assert text.startswith(HAND_WRITTEN)  # everything the person wrote, byte for byte, then the new key
+    assert "text: |-\n" in text
+    assert yamlio.load_fast(p)["notes"] == [{"text": "line one\nline two"}]
+
+
+def test_non_utf8_file_is_a_parse_error_naming_it(fs):
+    p = Path("/repo/contacts/x.yaml")
+    p.parent.mkdir(parents=True)
+    p.write_bytes("name: M\xfcller\n".encode("latin-1"))
+    for load in (yamlio.load_fast, yamlio.load_roundtrip):
+        with pytest.raises(ParseError) as e:
+            load(p, name="contacts/x.yaml")
+        assert "contacts/x.yaml" in e.value.message and "UTF-8" in e.value.message
