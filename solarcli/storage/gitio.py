@@ -32,20 +32,66 @@ class Actor:
         return f"{self.name} <{self.email}>"
 
 
-def run(root: Path, *args: str, input: str | None = None, env: dict | None = None,
-        check: bool = True) -> str:
-    """Run ``git args`` in ``root``; GitError with git's last stderr line on failure."""
+def git(root: Path | str, *args: str, check: bool = True, env: dict | None = None,
+        input: bytes | None = None, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run ``git -C root args``; stdout/stderr as text. ``check`` raises GitError with
+    git's own message (its last ``fatal:``/``error:`` line)."""
     try:
-        proc = subprocess.run(
-            ["git", *args], cwd=root, input=input.encode() if input is not None else None,
-            capture_output=True, env={**os.environ, **(env or {})},
-        )
+        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, input=input,
+                              env={**os.environ, **env} if env else None, timeout=timeout)
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {args[0]} timed out after {timeout:.0f} s") from None
+    proc.stdout = proc.stdout.decode("utf-8", "replace")
+    proc.stderr = proc.stderr.decode("utf-8", "replace")
     if check and proc.returncode != 0:
-        lines = [ln for ln in (proc.stderr or proc.stdout).decode(errors="replace").splitlines() if ln.strip()]
-        raise GitError(f"git {args[0]} failed: {lines[-1].strip() if lines else 'exit ' + str(proc.returncode)}")
-    return proc.stdout.decode(errors="replace")
+        raise GitError(f"git {' '.join(args[:2])} failed: {last_line(proc.stderr or proc.stdout)}")
+    return proc
+
+
+def run(root: Path, *args: str, input: str | None = None, env: dict | None = None,
+        check: bool = True) -> str:
+    """``git args`` in ``root``; its stdout (GitError on failure when ``check``)."""
+    return git(root, *args, check=check, env=env,
+               input=input.encode() if input is not None else None).stdout
+
+
+def git_bytes(root: Path | str, *args: str) -> bytes | None:
+    """stdout of ``git args`` as bytes (blobs), or None when git fails."""
+    proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True)
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def last_line(text: str) -> str:
+    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+    for ln in reversed(lines):  # prefer git's "fatal:"/"error:" lines
+        if ln.startswith(("fatal:", "error:")):
+            return ln
+    return lines[-1] if lines else "(no message)"
+
+
+def git_dir(root: Path | str) -> Path:
+    out = git(root, "rev-parse", "--git-dir").stdout.strip()
+    p = Path(out)
+    return p if p.is_absolute() else Path(root) / p
+
+
+def net_env() -> dict:
+    """Environment for fetch/push: at a terminal git may ask for a password or passphrase;
+    without one (scripts, CI) it must fail at once instead of hanging."""
+    import sys
+
+    try:
+        interactive = sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        interactive = False
+    if interactive:
+        return {}
+    return {
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_SSH_COMMAND": os.environ.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=15"),
+    }
 
 
 def init(root: Path) -> None:

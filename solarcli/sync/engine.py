@@ -25,7 +25,7 @@ from pathlib import Path
 
 from solarcli.errors import ConflictError, GitError, ParseError
 from solarcli.sync.driver import is_record_path
-from solarcli.sync.gitutil import git, git_bytes, git_dir, last_line, net_env
+from solarcli.storage.gitio import git, git_bytes, git_dir, last_line, net_env
 from solarcli.sync.merge import CONFLICTS_KEY, DELETED_FIELD, canonical, merge_records, plain
 from solarcli.storage.yamlio import dump_roundtrip as dumps_roundtrip, loads_fast, loads_roundtrip
 

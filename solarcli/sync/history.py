@@ -105,7 +105,7 @@ def _trailers(message: str) -> dict[str, str]:
 def record_path_for(repo, ref: str) -> tuple[str, str, str]:
     """(id, kind, relative path) of a record, also one that was deleted since."""
     from solarcli import ids, records
-    from solarcli.sync.gitutil import git
+    from solarcli.storage.gitio import git
 
     try:
         rid, kind = repo.resolve(ref)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from solarcli.errors import ConflictError, NotFoundError
 from solarcli.sync.driver import is_record_path
-from solarcli.sync.gitutil import git, git_bytes, git_dir
+from solarcli.storage.gitio import git, git_bytes, git_dir
 
 UNDO_TRAILER = "Solar-Undo"
 SOLAR_TRAILER = "Solar-Command"
