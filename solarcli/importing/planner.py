@@ -354,6 +354,8 @@ class Planner:
                 ccustom[t[15:]] = V.text(v)
         cid_val = V.text(vals.get("id" if primary == "contact" else "contact.id", ""))
         cext = V.text(vals.get("external_id" if primary == "contact" else "contact.external_id", ""))
+        if cid_val and not cext and not self._exists("contact", cid_val.lower()):
+            cext = cid_val  # not one of ours (another system's ID, or another repository's)
 
         # --- lead fields -------------------------------------------------------------
         lead: dict[str, Any] = {}

@@ -357,3 +357,12 @@ def test_lead_row_keeps_its_contact_and_revert_restores_both(records, ok, tmp_pa
     assert load(contact)["emails"] == ["ada@example.com", "ada@work.example"]
     ok("import", "revert", s["batch"])
     assert (lead.read_bytes(), contact.read_bytes()) == before
+
+
+def test_foreign_id_column_is_kept_as_external_id(records, ok, tmp_path):
+    f = tmp_path / "c.csv"
+    f.write_text("id,name,city\n4711,Ada Kaya,Köln\n4712,Bob Yıldız,Bonn\n", encoding="utf-8")
+    ok("contact", "import", f)
+    assert sorted(load(p)["external_id"] for p in files(records, "contacts")) == ["4711", "4712"]
+    s = summary(ok("contact", "import", f, "-f", "json"))  # no e-mail or phone: matched by that ID
+    assert s["commit"] is None and s["counts"]["records"]["contact"]["unchanged"] == 2
