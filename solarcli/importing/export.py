@@ -146,7 +146,9 @@ def cell_text(col: str, v: Any) -> str:
 
 
 def neutralise(s: str) -> str:
-    if s and s.startswith(FORMULA_START):
+    """``=SUM(A1)`` -> ``'=SUM(A1)``; a cell that already starts with ``'`` gets one
+    more, so the importer's removal of one quote gives back exactly the original."""
+    if s and (s.startswith(FORMULA_START) or s[0] == "'"):
         return "'" + s
     return s
 

@@ -174,8 +174,9 @@ class _Bad(Exception):
 
 
 def unneutralise(v: Any) -> Any:
-    """Undo the ``'`` an export put before a cell that looked like a formula."""
-    if isinstance(v, str) and len(v) > 1 and v[0] == "'" and v[1] in FORMULA_START:
+    """Undo the ``'`` an export put before a cell that looked like a formula (or that
+    started with ``'`` itself)."""
+    if isinstance(v, str) and len(v) > 1 and v[0] == "'" and (v[1] in FORMULA_START or v[1] == "'"):
         return v[1:]
     return v
 
