@@ -366,3 +366,39 @@ def test_foreign_id_column_is_kept_as_external_id(records, ok, tmp_path):
     assert sorted(load(p)["external_id"] for p in files(records, "contacts")) == ["4711", "4712"]
     s = summary(ok("contact", "import", f, "-f", "json"))  # no e-mail or phone: matched by that ID
     assert s["commit"] is None and s["counts"]["records"]["contact"]["unchanged"] == 2
+
+
+def test_sigkill_while_files_are_replaced_rolls_back(records, ok, tmp_path):
+    """A real SIGKILL (not the test hook) while the import replaces its files."""
+    import signal
+    import time
+
+    ok("lead", "import", ex("zoho-leads.csv"))
+    before_head = head(records)
+    before = {p: p.read_bytes() for p in records.rglob("*.yaml") if ".solar" not in p.parts}
+    big = tmp_path / "big.csv"
+    with open(big, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Lead ID", "Name", "Email", "City", "Annual kWh"])
+        for i in range(1500):
+            w.writerow([f"B{i}", f"Kunde {i}", f"kunde{i}@example.de", "Köln", 3000 + i])
+    env = dict(os.environ, SOLAR_REPO=str(records))
+    proc = subprocess.Popen([sys.executable, "-m", "solarcli", "lead", "import", str(big)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    manifest = records / ".solar" / "journal" / "manifest.json"
+    deadline = time.time() + 120
+    while not manifest.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.005)
+    if proc.poll() is not None:
+        pytest.skip("the import finished before it could be killed")
+    time.sleep(0.2)  # let it replace some files
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert json.loads(ok("lead", "list", "-f", "json")).__len__() == 5  # rolled back by this command
+    assert head(records) == before_head
+    after = {p: p.read_bytes() for p in records.rglob("*.yaml") if ".solar" not in p.parts}
+    assert after == before
+    # Known records-core gap (reported): a kill between atomic_write's temp file and its
+    # rename leaves that '.<name>.<random>.tmp' file behind, untracked. Nothing else may differ.
+    status = [ln for ln in git(records, "status", "--porcelain").splitlines() if ln]
+    assert all(ln.startswith("?? ") and ln.endswith(".tmp") for ln in status), status
