@@ -133,11 +133,15 @@ def commit(root: Path, paths: list[str], message: str, actor: Actor,
     }
     spec = "\0".join(paths) + "\0"
     fast = _clean_index_head(root)
-    run(root, "add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul", input=spec)
     if fast is not None:
+        # literal paths on stdin: linear in their number ('git add --pathspec-from-file' is
+        # quadratic: 33 s for 40,000 paths, against 0.3 s here)
+        run(root, "update-index", "--add", "--remove", "-z", "--stdin", input=spec)
         sha = _commit_index(root, *fast, body, env)
         if sha:
             return sha
+    else:
+        run(root, "add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul", input=spec)
     solar_dir = root / ".solar"
     solar_dir.mkdir(exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=solar_dir, delete=False, suffix=".paths", encoding="utf-8") as pf:
