@@ -113,7 +113,7 @@ def _create_fast(tx: Any, ch: Change, now: str, created: set[str]) -> None:
     """Create a record like ``tx.create`` does (same key order, timestamps and checks),
     but emit its YAML with :mod:`fastyaml` (ruamel's dumper is ~15x slower)."""
     from solarcli import records
-    from solarcli.importing import fastyaml
+    from solarcli.storage import fastyaml
     from solarcli.storage import yamlio
 
     data: dict[str, Any] = {"id": ch.id}

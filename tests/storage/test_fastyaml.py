@@ -7,7 +7,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solarcli.importing import fastyaml
+from solarcli.storage import fastyaml
 from solarcli.storage import yamlio
 
 LEAD = {
