@@ -129,15 +129,19 @@ def _create_fast(tx: Any, ch: Change, now: str, created: set[str]) -> None:
     text = fastyaml.dump(data)
     if text is None or _fast_load(text) != data:
         text = yamlio.dump_roundtrip(copy.deepcopy(data))
-    tx.write_file(records.record_path(ch.kind, ch.id), text.encode("utf-8"))
+        tx.write_file(records.record_path(ch.kind, ch.id), text.encode("utf-8"))
+    else:  # the index can take the data as it is (it reads back identical)
+        tx.write_file(records.record_path(ch.kind, ch.id), text.encode("utf-8"), parsed=data)
 
 
 def _fast_load(text: str) -> Any:
-    import yaml
+    """The text as the index will read it (None if it does not parse)."""
+    from solarcli.errors import ParseError
+    from solarcli.storage import yamlio
 
     try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
+        return yamlio.loads_fast(text)
+    except ParseError:
         return None
 
 

@@ -285,8 +285,10 @@ class Index:
             records.search_text(data), json.dumps(data, ensure_ascii=False, default=str),
         )
 
-    def update_paths(self, paths: Iterable[str]) -> None:
-        """After solar itself wrote ``paths``: re-read exactly those (cheap)."""
+    def update_paths(self, paths: Iterable[str], parsed: dict[str, dict] | None = None) -> None:
+        """After solar itself wrote ``paths``: re-read exactly those (cheap). ``parsed`` maps
+        paths to their content when the writer already has it as the fast loader reads it."""
+        parsed = parsed or {}
         if not self.path.exists():
             return
         db = self.db
@@ -305,7 +307,9 @@ class Index:
                 continue
             key = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
             try:
-                rows.append(self._row(p, key))
+                data = parsed.get(p)
+                rows.append(self.row_for(p, records.FOLDER_KIND[folder], data, key) if data is not None
+                            else self._row(p, key))
                 now[p] = key
             except ParseError:
                 gone.append(p)
