@@ -1,4 +1,7 @@
-"""Print README's "Command index" section from the click command tree: python scripts/command_index.py"""
+"""Print README's "Command index" section from the click command tree (paste it over the old one):
+
+    python scripts/command_index.py
+"""
 import click
 from solarcli.cli import cli as root
 
