@@ -1,6 +1,6 @@
 """Put the engine together for one project: design → production → balance →
 price → cash flow. ``estimate_project`` returns a JSON-safe dict whose keys are
-documented in docs/readme-parts/40-estimate-json.md (the proposals rely on them).
+documented in README.md ("Estimate JSON") (the proposals rely on them).
 """
 from __future__ import annotations
 
