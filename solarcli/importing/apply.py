@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from solarcli import ids
+from solarcli import ids, records
 from solarcli.errors import ConflictError, NotFoundError, ValidationError
 from solarcli.importing.planner import Change, Plan
 from solarcli.timeutil import now_iso
@@ -29,38 +29,17 @@ def new_batch_id() -> str:
     return f"imp-{now:%Y%m%d-%H%M%S}-{tail}"
 
 
-def _set_path(data: Any, path: str, value: Any) -> None:
-    parts = path.split(".")
-    cur = data
-    for part in parts[:-1]:
-        nxt = cur.get(part)
-        if not isinstance(nxt, dict):
-            cur[part] = {}
-            nxt = cur[part]
-        cur = nxt
-    cur[parts[-1]] = value
-
-
-def _get_path(data: Any, path: str) -> Any:
-    cur = data
-    for part in path.split("."):
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(part)
-    return cur
-
-
 def apply_ops(data: Any, ops: list[tuple[str, str, Any]]) -> None:
     """Apply planner ops in place on a (round-trip) mapping, keeping comments."""
     for op, path, value in ops:
         if op == "append":
-            cur = _get_path(data, path)
+            cur = records.get_path(data, path)
             if isinstance(cur, list):
                 cur.append(value)
             else:
-                _set_path(data, path, [value])
+                records.set_path(data, path, [value])
         else:
-            _set_path(data, path, value)
+            records.set_path(data, path, value)
 
 
 def commit_message(plan: Plan, source: str) -> str:

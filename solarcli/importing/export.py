@@ -36,15 +36,6 @@ PROJECT_COLUMNS = ["id", "name", "type", "stage", "assignee", "facility", "grid"
 NUMERIC = {"annual_kwh", "value", "site.lat", "site.lon"}
 
 
-def _g(d: Any, path: str) -> Any:
-    cur = d
-    for p in path.split("."):
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(p)
-    return cur
-
-
 def contact_columns(c: dict, prefix: str = "") -> dict[str, Any]:
     addr = c.get("address") or {}
     out = {
