@@ -339,7 +339,6 @@ class _Lock:
 @dataclass
 class _Pending:
     data: bytes | None  # None = delete
-    parsed: dict | None = None  # the content as the fast loader reads it, when known
 
 
 @dataclass
@@ -416,10 +415,9 @@ class Transaction:
         self._records.pop(rec.path, None)
         self._writes[rec.path] = _Pending(None)
 
-    def write_file(self, relpath: str, data: bytes, *, parsed: dict | None = None) -> None:
-        """Write any repository file. For a record file written as text, ``parsed`` may give
-        its content exactly as ``yamlio.loads_fast`` reads it (the index then skips parsing)."""
-        self._writes[safe_relpath(self.repo.root, relpath)] = _Pending(data, parsed)
+    def write_file(self, relpath: str, data: bytes) -> None:
+        """Write any repository file (record files too, as YAML text)."""
+        self._writes[safe_relpath(self.repo.root, relpath)] = _Pending(data)
 
     def remove_file(self, relpath: str) -> None:
         self._writes[safe_relpath(self.repo.root, relpath)] = _Pending(None)
@@ -478,7 +476,7 @@ class Transaction:
             _rollback(root, jdir)
             raise
         shutil.rmtree(jdir, ignore_errors=True)
-        self.repo.index.update_paths(real, {rel: p.parsed for rel, p in real.items() if p.parsed is not None})
+        self.repo.index.update_paths(real)
 
 
 def _write_journal(root: Path, jdir: Path, txid: str, real: dict) -> None:

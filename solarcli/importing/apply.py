@@ -108,9 +108,7 @@ def _create_fast(tx: Any, ch: Change, now: str, created: set[str]) -> None:
     text = fastyaml.dump(data)
     if text is None or _fast_load(text) != data:
         text = yamlio.dump_roundtrip(copy.deepcopy(data))
-        tx.write_file(records.record_path(ch.kind, ch.id), text.encode("utf-8"))
-    else:  # the index can take the data as it is (it reads back identical)
-        tx.write_file(records.record_path(ch.kind, ch.id), text.encode("utf-8"), parsed=data)
+    tx.write_file(records.record_path(ch.kind, ch.id), text.encode("utf-8"))
 
 
 def _fast_load(text: str) -> Any:

@@ -285,47 +285,45 @@ class Index:
             records.search_text(data), json.dumps(data, ensure_ascii=False, default=str),
         )
 
-    def update_paths(self, paths: Iterable[str], parsed: dict[str, dict] | None = None) -> None:
-        """After solar itself wrote ``paths``: re-read exactly those (cheap). ``parsed`` maps
-        paths to their content when the writer already has it as the fast loader reads it."""
-        parsed = parsed or {}
+    def update_paths(self, paths: Iterable[str]) -> None:
+        """After solar itself wrote ``paths``: re-read exactly those (many: in parallel)."""
         if not self.path.exists():
             return
         db = self.db
-        rows, gone = [], []
+        gone: list[str] = []
+        todo: list[tuple[str, tuple]] = []
         now: dict[str, tuple | None] = {}
         for p in paths:
             folder = p.split("/", 1)[0]
             if folder not in records.FOLDER_KIND or not p.endswith(".yaml") or p.count("/") != 1:
                 continue
-            full = self.root / p
             try:
-                st = full.stat()
+                st = (self.root / p).stat()
             except FileNotFoundError:
                 gone.append(p)
                 now[p] = None
                 continue
             key = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
-            try:
-                data = parsed.get(p)
-                rows.append(self.row_for(p, records.FOLDER_KIND[folder], data, key) if data is not None
-                            else self._row(p, key))
-                now[p] = key
-            except ParseError:
-                gone.append(p)
-                now[p] = None
+            todo.append((p, key))
+            now[p] = key
+        rows, errors = self._rows(todo)
+        for p, _ in errors:
+            gone.append(p)
+            now[p] = None
         db.execute("BEGIN IMMEDIATE")
         try:
             meta = self._meta(db)
             scan = meta.get("scan") or ""
             overrides = json.loads(meta.get("overrides") or "{}") if scan else {}
-            for p in now:  # remember the stat the digested scan had, the first time a path changes
+            if len(now) > MAX_OVERRIDES:  # a bulk change: the next refresh compares every file
+                scan, overrides = "", {}
+            for p in (now if scan else ()):  # remember the stat the digested scan had, the first time a path changes
                 if p not in overrides:
                     row = db.execute("SELECT mtime_ns, size, ino, ctime_ns FROM records WHERE path=?", (p,)).fetchone()
                     overrides[p] = [list(row) if row else None, None]
             db.executemany("DELETE FROM records WHERE path=?", [(p,) for p in gone])
             db.executemany(f"INSERT OR REPLACE INTO records VALUES ({','.join('?' * 26)})", rows)
-            for p, key in now.items():
+            for p, key in (now.items() if scan else ()):
                 overrides[p][1] = list(key) if key is not None else None
             if len(overrides) > MAX_OVERRIDES:
                 scan = ""
