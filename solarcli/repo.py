@@ -468,6 +468,9 @@ class Transaction:
                 yamlio.atomic_write(full, p.data, fsync=not bulk)
         if bulk:
             os.sync()
+        real = list(real)  # the contents are on disk now: free them before git and the index
+        self._writes = dict.fromkeys(real)
+        self._records.clear()
         trailers = {gitio.SOLAR_TRAILER: self.repo.command or "api", **self.trailers, TXN_TRAILER: txid}
         msg = self.message or f"update {len(real)} file(s)"
         try:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # sqlite3 and the YAML loader are imported when used: 'solar 
 
 SCHEMA_VERSION = "5"  # 5: ctime_ns in the stat key; scan digest in meta (gen, scan, overrides)
 PARALLEL_MIN = 400  # changed files from which parsing is spread over forked workers
+UPDATE_CHUNK = 4000  # files re-read (and rows held in memory) at a time after a bulk change
 MAX_OVERRIDES = 2000  # solar's own writes tracked on top of the scan digest before it is dropped
 COLUMNS = ["id", "kind", "name", "type", "stage", "contact", "lead", "project", "assignee", "source",
            "facility", "grid", "email", "phone", "city", "value", "tags", "created", "updated"]
@@ -306,12 +307,15 @@ class Index:
             key = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
             todo.append((p, key))
             now[p] = key
-        rows, errors = self._rows(todo)
-        for p, _ in errors:
-            gone.append(p)
-            now[p] = None
         db.execute("BEGIN IMMEDIATE")
         try:
+            for i in range(0, len(todo), UPDATE_CHUNK):  # bounded memory for bulk changes
+                rows, errors = self._rows(todo[i:i + UPDATE_CHUNK])
+                db.executemany(f"INSERT OR REPLACE INTO records VALUES ({','.join('?' * 26)})", rows)
+                for p, _ in errors:
+                    gone.append(p)
+                    now[p] = None
+                del rows
             meta = self._meta(db)
             scan = meta.get("scan") or ""
             overrides = json.loads(meta.get("overrides") or "{}") if scan else {}
@@ -322,7 +326,6 @@ class Index:
                     row = db.execute("SELECT mtime_ns, size, ino, ctime_ns FROM records WHERE path=?", (p,)).fetchone()
                     overrides[p] = [list(row) if row else None, None]
             db.executemany("DELETE FROM records WHERE path=?", [(p,) for p in gone])
-            db.executemany(f"INSERT OR REPLACE INTO records VALUES ({','.join('?' * 26)})", rows)
             for p, key in (now.items() if scan else ()):
                 overrides[p][1] = list(key) if key is not None else None
             if len(overrides) > MAX_OVERRIDES:
