@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 from solarcli.errors import ValidationError
 from solarcli.storage import yamlio
@@ -227,6 +226,3 @@ class Config:
         for i, u in enumerate(self.data.get("users") or []):
             if not isinstance(u, dict) or not u.get("id"):
                 raise ValidationError(f"{CONFIG_FILE}: users[{i}] needs an 'id' (found {u!r})")
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.data.get(key, default)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from solarcli import ids, records
+from solarcli.output import plain
 from solarcli.errors import ConflictError, NotFoundError, ValidationError
 from solarcli.repo import Record, Repo, safe_filename
 from solarcli.timeutil import now_iso
@@ -104,7 +105,7 @@ def set_fields(repo: Repo, ref: str, assignments: list[tuple[str, str]], kind: s
                 rec.kind, path, raw, region=repo.config.phone_region,
                 resolve=lambda r, k: repo.resolve(r, k)[0], config=repo.config)
             old = records.get_path(rec.data, path)
-            if _plainish(old) == value:
+            if plain(old) == value:
                 continue
             if value in (None, []):
                 _del_path(rec.data, path)
@@ -115,12 +116,6 @@ def set_fields(repo: Repo, ref: str, assignments: list[tuple[str, str]], kind: s
             tx.save(rec)
         tx.message = f"{rec.label}: set {', '.join(changed)}"
     return rec
-
-
-def _plainish(v):
-    from solarcli.output import plain
-
-    return plain(v)
 
 
 def _del_path(data: dict, path: str) -> None:
@@ -239,10 +234,10 @@ def convert_lead(repo: Repo, ref: str, *, name: str | None = None, type: str = "
         ts = now_iso()
         pdata = _clean({
             "name": pname, "type": type, "contact": contact_id, "lead": lead.id, "stage": first,
-            "assignee": lead.data.get("assignee"), "site": _copy(lead.data.get("site")),
+            "assignee": lead.data.get("assignee"), "site": plain(lead.data.get("site")),
             "facility": lead.data.get("facility"), "grid": lead.data.get("grid"),
-            "consumption": _copy(lead.data.get("consumption")), "interests": _copy(lead.data.get("interests")),
-            "value": lead.data.get("value"), "tags": _copy(lead.data.get("tags")),
+            "consumption": plain(lead.data.get("consumption")), "interests": plain(lead.data.get("interests")),
+            "value": lead.data.get("value"), "tags": plain(lead.data.get("tags")),
         })
         pdata["stage_history"] = [{"at": ts, "by": repo.actor_id, "from": None, "to": first,
                                    "reason": f"converted from lead {lead.id}"}]
@@ -256,12 +251,6 @@ def convert_lead(repo: Repo, ref: str, *, name: str | None = None, type: str = "
         tx.save(lead)
         tx.message = f"lead {ids.short(lead.id)}: convert to project {ids.short(project.id)} ({pname})"
     return lead, project
-
-
-def _copy(v):
-    from solarcli.output import plain
-
-    return plain(v) if v is not None else None
 
 
 def remove(repo: Repo, ref: str, kind: str | None = None, *, force: bool = False) -> tuple[Record, list[str]]:
@@ -414,8 +403,6 @@ def timeline(rec: Record, extra: list[tuple[str, Record]] = ()) -> list[dict]:
 
 def view(repo: Repo, rec: Record) -> dict:
     """The JSON shape of ``solar show``: the record as stored plus stable derived keys."""
-    from solarcli.output import plain
-
     data = plain(rec.data)
     s = records.summary(rec.kind, data)
     out = {"id": rec.id, "kind": rec.kind, "name": s["name"]}

@@ -9,7 +9,6 @@ command that takes the lock.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -428,6 +427,9 @@ class Transaction:
 
     def _check(self, rec: Record) -> None:
         records.validate(rec.kind, rec.data, self.repo.config, name=rec.label)
+        self._check_links(rec)
+
+    def _check_links(self, rec: Record) -> None:
         for fld, target in (("contact", "contact"), ("lead", "lead"), ("project", "project")):
             v = rec.data.get(fld)
             if v:
@@ -448,9 +450,9 @@ class Transaction:
                 real[rel] = p
         if not real:
             return
-        for rel, rec in self._records.items():  # links may point at records created later
-            if rel in real:
-                self._check(rec)
+        for rel, rec in self._records.items():  # validated at save; links may point at records
+            if rel in real:                      # created or deleted later in this change
+                self._check_links(rec)
         actor = self.repo.actor
         txid = ids.new_id()
         jdir = root / SOLAR_DIR / "journal"
@@ -561,7 +563,3 @@ def safe_filename(name: str) -> str:
     if base in ("", ".", "..") or base.startswith(".") or "\0" in base or len(base) > 200:
         raise ValidationError(f"file name {name!r}: expected a plain file name (no path, not hidden)")
     return base
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -2,8 +2,6 @@
 list filters, and output."""
 from __future__ import annotations
 
-import functools
-
 import click
 
 from solarcli import ids
@@ -169,11 +167,3 @@ def _check_columns(value, avail):
         if c not in avail:
             raise click.BadParameter(f"unknown column {c!r}; expected some of {', '.join(avail)}", param_hint="--columns")
     return cols
-
-
-def pass_repo(f):
-    @functools.wraps(f)
-    def wrapper(*a, **kw):
-        return f(get_repo(), *a, **kw)
-
-    return wrapper

@@ -174,21 +174,15 @@ def _check_links(root: Path, loaded: dict) -> list[Problem]:
                 continue
             if not _exists(root, fld, v):
                 out.append(Problem(rel, fld, "link", f"no {fld} with ID {v!r}"))
-        if kind == "lead" and data.get("project") and _exists(root, "project", data["project"]):
-            proj = _load_plain(root, "project", str(data["project"]), loaded) or {}
-            back = proj.get("lead")
+        # lead.project and project.lead must point at each other
+        other = {"lead": "project", "project": "lead"}.get(kind)
+        if other and data.get(other) and _exists(root, other, data[other]):
+            target = _load_plain(root, other, str(data[other]), loaded) or {}
+            back = target.get(kind)
             if back != rid:
                 fixable = not back
-                out.append(Problem(rel, "project", "backlink",
-                                   f"project {data['project']} has lead {back!r}; expected {rid!r}"
-                                   + (" (fixable)" if fixable else ""), fixable=fixable))
-        if kind == "project" and data.get("lead") and _exists(root, "lead", data["lead"]):
-            lead = _load_plain(root, "lead", str(data["lead"]), loaded) or {}
-            back = lead.get("project")
-            if back != rid:
-                fixable = not back
-                out.append(Problem(rel, "lead", "backlink",
-                                   f"lead {data['lead']} has project {back!r}; expected {rid!r}"
+                out.append(Problem(rel, other, "backlink",
+                                   f"{other} {data[other]} has {kind} {back!r}; expected {rid!r}"
                                    + (" (fixable)" if fixable else ""), fixable=fixable))
         if kind == "lead" and data.get("stage") == "converted" and not data.get("project"):
             out.append(Problem(rel, "project", "link", "stage is converted but no project is linked"))
