@@ -142,7 +142,16 @@ def normalise_phone(value: Any, region: str = "DE", *, where: str = "phone") -> 
         raise ValidationError(
             f"{where}: {value!r} is not a phone number; expected e.g. +49 30 1234567 or a number of region {region}"
         )
-    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    try:  # a number whose E.164 form does not read back as itself is not a real number
+        again = phonenumbers.format_number(phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        again = None
+    if again != e164:
+        raise ValidationError(
+            f"{where}: {value!r} is not a phone number; expected e.g. +49 30 1234567 or a number of region {region}"
+        )
+    return e164
 
 
 def parse_field_value(kind: str, path: str, raw: str, *, region: str = "DE",

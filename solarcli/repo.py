@@ -400,13 +400,13 @@ class Transaction:
         cm.setdefault("created", ts)
         cm["updated"] = ts
         rec = Record(kind, cm, records.record_path(kind, rid))
-        self.save(rec, touch=False)
+        self.save(rec, touch=False, label=f"new {kind}")  # errors must not name an ID that never existed
         return rec
 
-    def save(self, rec: Record, *, touch: bool = True) -> None:
+    def save(self, rec: Record, *, touch: bool = True, label: str | None = None) -> None:
         if touch:
             rec.data["updated"] = now_iso()
-        self._check(rec)
+        self._check(rec, label)
         self._records[rec.path] = rec
         self._writes[rec.path] = _Pending(yamlio.dump_roundtrip(rec.data).encode("utf-8"))
 
@@ -425,16 +425,16 @@ class Transaction:
     def paths(self) -> list[str]:
         return list(self._writes)
 
-    def _check(self, rec: Record) -> None:
-        records.validate(rec.kind, rec.data, self.repo.config, name=rec.label)
-        self._check_links(rec)
+    def _check(self, rec: Record, label: str | None = None) -> None:
+        records.validate(rec.kind, rec.data, self.repo.config, name=label or rec.label)
+        self._check_links(rec, label)
 
-    def _check_links(self, rec: Record) -> None:
+    def _check_links(self, rec: Record, label: str | None = None) -> None:
         for fld, target in (("contact", "contact"), ("lead", "lead"), ("project", "project")):
             v = rec.data.get(fld)
             if v:
                 if not ids.is_id(str(v)) or not self.exists(target, str(v)):
-                    raise ValidationError(f"{rec.label}: field {fld}: no {target} with ID {v!r}; expected an existing {target}")
+                    raise ValidationError(f"{label or rec.label}: field {fld}: no {target} with ID {v!r}; expected an existing {target}")
 
     # --- commit -----------------------------------------------------------------------
     def _commit(self) -> None:
