@@ -150,6 +150,7 @@ def run_import(kind: str, file: str, *, fmt_in=None, encoding=None, delimiter=No
                dry_run=False, on_error="abort", errors_out=None, fmt="table") -> None:
     from solarcli.errors import PartialImportError, UsageError, ValidationError
     from solarcli.importing.apply import new_batch_id, write_plan
+    from solarcli.importing.existing import IndexRecords
     from solarcli.importing.planner import CONTACT_KEYS, Planner, Settings
     from solarcli.output import to_json
     from solarcli.timeutil import now_iso
@@ -170,9 +171,8 @@ def run_import(kind: str, file: str, *, fmt_in=None, encoding=None, delimiter=No
     settings = Settings.from_config(repo.config, by=repo.actor_id, now=now_iso())
 
     def make_plan():
-        planner = Planner(mapping, settings, mode=mode, keys=key_list, batch=batch,
-                          contacts=repo.iter_records("contact"),
-                          leads=repo.iter_records("lead") if kind == "lead" else ())
+        existing = IndexRecords(repo, ("contact", "lead") if kind == "lead" else ("contact",))
+        planner = Planner(mapping, settings, mode=mode, keys=key_list, batch=batch, existing=existing)
         prog = _Progress(f"reading {file}", None)
         try:
             return planner.run(src.rows(), progress=prog)
@@ -400,36 +400,32 @@ def _export_command(group: click.Group, kind: str) -> None:
 
 
 def run_export(kind: str, to: str, output: str | None, raw: bool, opts: dict) -> None:
+    """Stream the export: records are read from the index a chunk at a time and each row
+    is written as it is made (a first pass over only the custom fields gives the columns)."""
     import io
 
     from solarcli.errors import UsageError
     from solarcli.importing import export as X
 
     repo = get_repo()
-    rows = query_from_options(repo, kind, opts)
-    wanted = [r["id"] for r in rows]
-    wanted_set = set(wanted)
-    data = {d["id"]: d for d in repo.iter_records(kind) if d.get("id") in wanted_set}
-    recs = [data[i] for i in wanted if i in data]
-    if kind == "contact" and to == "vcf":
-        out_rows = None
-    elif kind == "contact":
-        out_rows = [X.contact_row(c) for c in recs]
+    wanted = [r["id"] for r in query_from_options(repo, kind, opts)]
+    db = repo.index.db  # fresh: the query above refreshed it
+    if to == "xlsx" and (not output or output == "-") and sys.stdout.isatty():
+        raise UsageError("--to xlsx writes a binary file: pass -o FILE.xlsx")
+    cols = None if to == "vcf" else X.columns_for(kind, _custom_keys(db, kind, wanted))
+    if to == "vcf":
+        records = (rec for rec, _ in _export_records(db, kind, wanted, with_contacts=False))
     else:
-        need = {r.get("contact") for r in recs if r.get("contact")}
-        contacts = {c["id"]: c for c in repo.iter_records("contact") if c.get("id") in need}
-        fn = X.lead_row if kind == "lead" else X.project_row
-        out_rows = [fn(r, contacts.get(r.get("contact"))) for r in recs]
+        fn = {"contact": lambda r, _: X.contact_row(r), "lead": X.lead_row, "project": X.project_row}[kind]
+        records = None
+        out_rows = (fn(rec, contact) for rec, contact in
+                    _export_records(db, kind, wanted, with_contacts=kind != "contact"))
     if to == "xlsx":
-        if not output or output == "-":
-            if sys.stdout.isatty():
-                raise UsageError("--to xlsx writes a binary file: pass -o FILE.xlsx")
-        cols = X.columns_for(kind, out_rows or [])
         if output and output != "-":
-            n = X.write_xlsx(output, cols, out_rows or [], raw=raw, title=kind + "s")
+            n = X.write_xlsx(output, cols, out_rows, raw=raw, title=kind + "s")
         else:
             buf = io.BytesIO()
-            n = X.write_xlsx(buf, cols, out_rows or [], raw=raw, title=kind + "s")
+            n = X.write_xlsx(buf, cols, out_rows, raw=raw, title=kind + "s")
             out = getattr(sys.stdout, "buffer", None)
             if out is None:
                 raise UsageError("--to xlsx writes a binary file: pass -o FILE.xlsx")
@@ -437,20 +433,106 @@ def run_export(kind: str, to: str, output: str | None, raw: bool, opts: dict) ->
             out.flush()
         info(f"exported {n} {kind}(s)" + (f" to {output}" if output else ""))
         return
-    buf = io.StringIO()
-    if to == "vcf":
-        n = X.write_vcf(buf, recs)
-    elif to == "json":
-        n = X.write_json(buf, X.columns_for(kind, out_rows or []), out_rows or [])
-    else:
-        n = X.write_csv(buf, X.columns_for(kind, out_rows or []), out_rows or [], raw=raw)
-    text = buf.getvalue()
+
+    def write(fh) -> int:
+        if to == "vcf":
+            return X.write_vcf(fh, records)
+        if to == "json":
+            return X.write_json(fh, cols, out_rows)
+        return X.write_csv(fh, cols, out_rows, raw=raw)
+
     if output and output != "-":
         with open(output, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+            n = write(fh)
         info(f"exported {n} {kind}(s) to {output}")
     else:
-        click.echo(text, nl=False)
+        echo = _EchoWriter()
+        write(echo)
+        echo.flush()
+
+
+EXPORT_CHUNK = 500  # records read from the index per query
+
+
+class _EchoWriter:
+    """A text file for the export writers that passes what they write to ``click.echo``
+    (as the whole text was before), about 64 KB at a time and only between writes."""
+
+    LIMIT = 1 << 16
+
+    def __init__(self):
+        self.parts: list[str] = []
+        self.size = 0
+
+    def write(self, s: str) -> int:
+        self.parts.append(s)
+        self.size += len(s)
+        if self.size >= self.LIMIT:
+            self.flush()
+        return len(s)
+
+    def flush(self) -> None:
+        if self.parts:
+            click.echo("".join(self.parts), nl=False)
+            self.parts.clear()
+            self.size = 0
+
+
+def _export_records(db, kind: str, wanted: list[str], *, with_contacts: bool):
+    """(record, its contact or None) for the IDs in ``wanted``, in that order, read from the
+    index a chunk at a time (the record's contact: the one its ``contact`` field names)."""
+    import json
+
+    from solarcli.importing.existing import fetch
+
+    chunk = EXPORT_CHUNK
+    for n in range(0, len(wanted), chunk):
+        part = wanted[n:n + chunk]
+        data = {}
+        for _, text in fetch(db, kind, dict.fromkeys(part), chunk=chunk):
+            d = json.loads(text)
+            if d.get("id") is not None:
+                data[d["id"]] = d
+        contacts: dict = {}
+        if with_contacts:
+            need = {d.get("contact") for d in data.values() if d.get("contact")}
+            for _, text in fetch(db, "contact", need, chunk=chunk):
+                c = json.loads(text)
+                if c.get("id") in need:
+                    contacts[c["id"]] = c
+        for i in part:
+            if i in data:
+                rec = data[i]
+                yield rec, contacts.get(rec.get("contact")) if with_contacts else None
+
+
+def _custom_keys(db, kind: str, wanted: list[str]):
+    """Rows holding only the custom-field columns of the export (all that ``columns_for``
+    adds to the fixed columns), read without loading whole records."""
+    import json
+
+    from solarcli.importing.existing import fetch
+
+    expr = "json_extract(data, '$.custom', '$.contact')"  # several paths: always a JSON array
+    chunk = EXPORT_CHUNK
+    for n in range(0, len(wanted), chunk):
+        part = wanted[n:n + chunk]
+        found: dict[str, None] = {}
+        contacts: set = set()
+        for _, text in fetch(db, kind, dict.fromkeys(part), chunk=chunk, expr=expr):
+            custom, contact = json.loads(text)
+            for k in (custom or {}).keys():
+                found[f"custom.{k}"] = None
+            if contact:
+                contacts.add(contact)
+        if kind == "lead":
+            for _, text in fetch(db, "contact", contacts, chunk=chunk,
+                                 expr="json_extract(data, '$.custom', '$.id')"):
+                custom, cid = json.loads(text)
+                if cid in contacts:
+                    for k in (custom or {}).keys():
+                        found[f"contact.custom.{k}"] = None
+        yield found
 
 
 _export_command(lead, "lead")

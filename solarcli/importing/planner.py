@@ -118,6 +118,22 @@ def _thaw(b: _Frozen) -> dict:
     return json.loads(b)
 
 
+def _set_batches(data: Any, batch: str) -> Any:
+    """``data["import_batches"] = [batch]`` for a new record, dict or frozen (a new lead
+    has it from the start; a new contact gets it last, after all its other fields)."""
+    if not isinstance(data, _Frozen):
+        data["import_batches"] = [batch]
+        return data
+    tail = b'"import_batches":' + json.dumps([batch], ensure_ascii=False).encode("utf-8") + b"}"
+    if data.endswith(b"," + tail):
+        return data  # a new lead: set when it was made
+    if b'"import_batches"' not in data and data.endswith(b"}") and data != b"{}":
+        return _Frozen(data[:-1] + b"," + tail)  # the key added last, without parsing again
+    d = _thaw(data)
+    d["import_batches"] = [batch]
+    return _freeze(d)
+
+
 @dataclass
 class Plan:
     kind: str
@@ -186,10 +202,44 @@ def _item_id() -> str:
 
 
 
+KeyRow = tuple  # (id, external_id, emails, phones, import_fingerprint)
+
+
+class Existing:
+    """The existing records as the planner sees them: up front only IDs and the keys rows
+    are matched by (:meth:`keys`), a record's whole data only when a row touches it
+    (:meth:`get`), so a re-import of 100k rows does not hold 180k records.
+    :class:`solarcli.importing.existing.IndexRecords` reads them from the index."""
+
+    def keys(self, kind: str) -> Iterable[KeyRow]:
+        """(id, external_id, emails, phones, import_fingerprint) of every record of
+        ``kind``, oldest first (the first record with a key wins it)."""
+        raise NotImplementedError
+
+    def get(self, kind: str, rid: str) -> dict | None:
+        """The record's data (a fresh dict the planner may keep), None if unknown."""
+        raise NotImplementedError
+
+
+class RecordDicts(Existing):
+    """Existing records given as dicts (tests, callers holding them anyway)."""
+
+    def __init__(self, contacts: Iterable[dict] = (), leads: Iterable[dict] = ()):
+        self.data = {"contact": {c["id"]: c for c in contacts}, "lead": {ld["id"]: ld for ld in leads}}
+
+    def keys(self, kind: str) -> Iterator[KeyRow]:
+        for rid, d in self.data[kind].items():
+            yield rid, d.get("external_id"), d.get("emails"), d.get("phones"), d.get("import_fingerprint")
+
+    def get(self, kind: str, rid: str) -> dict | None:
+        return self.data[kind].get(rid)
+
+
 class Planner:
     def __init__(self, mapping: Mapping, settings: Settings, *, mode: str = "upsert",
                  keys: Iterable[str] | None = None, batch: str = "",
-                 contacts: Iterable[dict] = (), leads: Iterable[dict] = ()):
+                 contacts: Iterable[dict] = (), leads: Iterable[dict] = (),
+                 existing: "Existing | None" = None):
         if mode not in MODES:
             raise ValueError(mode)
         self.m = mapping
@@ -199,9 +249,12 @@ class Planner:
         self.keys = list(keys or CONTACT_KEYS)
         self.batch = batch
         self.targets = mapping.targets()
-        # state: id -> data (deep copies of existing records, edited as rows are applied)
+        # state: id -> working copy of a record (a shallow copy of an existing record, edited
+        # as rows are applied; new records between rows as compact JSON); orig: id -> the
+        # existing record it was copied from. Only what a row touched is here, and after the
+        # row only new records and existing ones it changed (see _release).
         self.orig: dict[str, dict] = {}
-        self.state: dict[str, dict] = {}
+        self.state: dict[str, Any] = {}
         self.kind_of: dict[str, str] = {}
         self.created: set[str] = set()
         self.rows_of: dict[str, list[int]] = {}
@@ -212,44 +265,73 @@ class Planner:
         self.matched: dict[str, set[str]] = {"contact": set(), "lead": set()}
         self.touched_in_file: set[str] = set()
         self.dirty: set[str] = set()
-        self.contact_data = {c["id"]: c for c in contacts}
-        for c in self.contact_data.values():
-            self._index_contact(c["id"], c)
-        self.lead_data = {ld["id"]: ld for ld in leads}
-        for ld in self.lead_data.values():
-            self._index_lead(ld["id"], ld)
+        self.live: list[str] = []  # records the current row holds as working copies
+        if existing is None:
+            existing = RecordDicts(contacts, leads)
+        self.existing = existing
+        self.ids: dict[str, set[str]] = {"contact": set(), "lead": set()}
+        for rid, ext, emails, phones, _ in existing.keys("contact"):
+            self.ids["contact"].add(rid)
+            self._add_contact_keys(rid, ext, emails, phones)
+        for rid, ext, _, _, fp in existing.keys("lead"):
+            self.ids["lead"].add(rid)
+            self._add_lead_keys(rid, ext, fp)
 
     # ------------------------------------------------------------------ indexes
-    def _index_contact(self, cid: str, c: dict) -> None:
-        if c.get("external_id"):
-            self.by_ext.setdefault(("contact", str(c["external_id"])), cid)
-        for e in c.get("emails") or []:
+    def _add_contact_keys(self, cid: str, ext: Any, emails: Any, phones: Any) -> None:
+        if ext:
+            self.by_ext.setdefault(("contact", str(ext)), cid)
+        for e in emails or []:
             self.by_email.setdefault(str(e).casefold(), cid)
-        for p in c.get("phones") or []:
+        for p in phones or []:
             self.by_phone.setdefault(str(p), cid)
 
+    def _add_lead_keys(self, lid: str, ext: Any, fp: Any) -> None:
+        if ext:
+            self.by_ext.setdefault(("lead", str(ext)), lid)
+        if fp:
+            self.by_fp.setdefault(str(fp), lid)
+
+    def _index_contact(self, cid: str, c: dict) -> None:
+        self._add_contact_keys(cid, c.get("external_id"), c.get("emails"), c.get("phones"))
+
     def _index_lead(self, lid: str, ld: dict) -> None:
-        if ld.get("external_id"):
-            self.by_ext.setdefault(("lead", str(ld["external_id"])), lid)
-        if ld.get("import_fingerprint"):
-            self.by_fp.setdefault(str(ld["import_fingerprint"]), lid)
+        self._add_lead_keys(lid, ld.get("external_id"), ld.get("import_fingerprint"))
 
     def _get(self, kind: str, rid: str) -> dict:
-        """The working copy of a record (copied from the existing data on first use)."""
+        """The working copy of a record: fetched from the existing records when a row
+        first needs it (held until the row is done, longer only if the row changed it)."""
         cur = self.state.get(rid)
-        if isinstance(cur, _Frozen):
-            cur = self.state[rid] = _Rec(_thaw(cur))
-        if rid not in self.state:
-            src = self.contact_data.get(rid) if kind == "contact" else self.lead_data.get(rid)
-            self.orig[rid] = src or {}
-            self.state[rid] = _Rec(src or {})  # shallow: changes replace whole top-level values
+        if cur is None:
+            src = self.existing.get(kind, rid) or {}
+            self.orig[rid] = src
+            cur = self.state[rid] = _Rec(src)  # shallow: changes replace whole top-level values
             self.kind_of[rid] = kind
-        return self.state[rid]
+            self.live.append(rid)
+        elif isinstance(cur, _Frozen):
+            cur = self.state[rid] = _Rec(_thaw(cur))
+            self.live.append(rid)
+        return cur
+
+    def _release(self) -> None:
+        """After a row: new records go back to compact JSON; existing records the row did
+        not change are dropped (a later row fetches them again); changed ones are kept
+        with their original, for the diff."""
+        for rid in self.live:
+            cur = self.state.get(rid)
+            if not isinstance(cur, dict):
+                continue
+            if rid in self.created:
+                self.state[rid] = _freeze(cur)
+            elif rid not in self.dirty:
+                del self.state[rid]
+                del self.orig[rid]
+        self.live.clear()
 
     def _exists(self, kind: str, rid: str) -> bool:
         if rid in self.created:
             return self.kind_of.get(rid) == kind
-        return rid in (self.contact_data if kind == "contact" else self.lead_data)
+        return rid in self.ids[kind]
 
     # ------------------------------------------------------------------ rows
     def run(self, rows: Iterable[tuple[int, dict[str, Any]]], *,
@@ -293,6 +375,12 @@ class Planner:
         return vals, cols, errors
 
     def row(self, rownum: int, row: dict[str, Any]) -> RowResult:
+        try:
+            return self._row(rownum, row)
+        finally:
+            self._release()
+
+    def _row(self, rownum: int, row: dict[str, Any]) -> RowResult:
         vals, cols, errors = self._collect(row)
         parsed: dict[str, Any] = {}
 
@@ -542,7 +630,7 @@ class Planner:
             self._fill_contact(data, contact_in, overwrite=True)
             data = _Rec(data)
             self.state[cid] = data
-            self.orig[cid] = {}
+            self.live.append(cid)
             self.kind_of[cid] = "contact"
             self.created.add(cid)
             self._index_contact(cid, data)
@@ -600,7 +688,6 @@ class Planner:
                 ldata["notes"] = [{"id": _item_id(), "at": self.s.now, "by": self.s.by, "text": lnote}]
             if self.batch:
                 ldata["import_batches"] = [self.batch]
-            self.orig[lead_id] = {}
             self.kind_of[lead_id] = "lead"
             self.created.add(lead_id)
             self._index_lead(lead_id, ldata)
@@ -636,7 +723,7 @@ class Planner:
     def _new_id(self) -> str:
         while True:
             rid = ids.new_id()
-            if rid not in self.state and rid not in self.contact_data and rid not in self.lead_data:
+            if rid not in self.state and rid not in self.ids["contact"] and rid not in self.ids["lead"]:
                 return rid
 
     def _match_contact(self, cid_val: str, cext: str, emails: list[str],
@@ -771,15 +858,19 @@ class Planner:
     def finish(self, results: list[RowResult]) -> Plan:
         changes: list[Change] = []
         unchanged = {"contact": 0, "lead": 0}
-        for rid, data in self.state.items():
+        # every record a row touched (rows_of), and any other working copy still held
+        todo = list(self.rows_of) + [rid for rid in self.state if rid not in self.rows_of]
+        for rid in todo:
             kind = self.kind_of[rid]
             rows = self.rows_of.get(rid, [])
+            data = self.state.get(rid)
             if rid in self.created:
-                if self.batch and not isinstance(data, _Frozen):
-                    data["import_batches"] = [self.batch]
+                if self.batch:
+                    data = _set_batches(data, self.batch)
                 changes.append(Change(kind, rid, "create", data=data, rows=rows))
                 continue
-            ops = diff(self.orig[rid], data) if rid in self.dirty else []
+            # an existing record no longer held was not changed by any row
+            ops = diff(self.orig[rid], data) if rid in self.dirty and data is not None else []
             if not ops:
                 if rows:
                     unchanged[kind] += 1

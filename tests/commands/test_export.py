@@ -169,3 +169,18 @@ def test_xlsx_to_stdout_needs_output_on_a_terminal(filled, ok):
     # CliRunner's stdout is not a terminal: the bytes are written
     out = ok("lead", "export", "--to", "xlsx")
     assert out.startswith("PK")
+
+
+@pytest.mark.parametrize("to", ["csv", "json", "vcf"])
+def test_export_streams_in_chunks_with_the_same_output(filled, ok, monkeypatch, to):
+    import solarcli.commands.imports as cmd
+
+    cid = json.loads(ok("contact", "list", "-f", "json"))[0]["id"]
+    ok("contact", "set", cid, "custom.kundentyp=Gewerbe")  # a contact custom field: a column of the lead export
+    kinds = ["contact"] if to == "vcf" else ["lead", "contact", "project"]
+    whole = {k: ok(k, "export", "--to", to) for k in kinds}
+    assert "contact.custom.kundentyp" in whole.get("lead", "contact.custom.kundentyp")
+    monkeypatch.setattr(cmd, "EXPORT_CHUNK", 3)  # records read 3 at a time
+    monkeypatch.setattr(cmd._EchoWriter, "LIMIT", 10)  # and written in small pieces
+    for k in kinds:
+        assert ok(k, "export", "--to", to) == whole[k]

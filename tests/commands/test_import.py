@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from solarcli.records import record_path
+
 
 def git(root: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
@@ -26,7 +28,7 @@ def head(root: Path) -> str:
 
 
 def files(root: Path, kind: str) -> list[Path]:
-    return sorted(p for p in (root / kind).glob("*.yaml"))
+    return sorted(p for p in (root / kind).rglob("*.yaml") if not p.name.startswith("."))
 
 
 def load(path: Path) -> dict:
@@ -101,7 +103,7 @@ def test_zoho_fields(records, ok):
     assert bakery["interests"] == ["battery"] and bakery["tags"] == ["Gewerbe"]
     assert bakery["notes"][0]["text"] == "Backstube mit hohem Tagesverbrauch,\nÖfen laufen ab 3 Uhr."
     assert leads["zcrm_5725767000000436005"]["stage"] == "lost"
-    contact = load(records / "contacts" / f"{bakery['contact']}.yaml")
+    contact = load(records / record_path("contact", bakery["contact"]))
     assert contact["company"] == "Bäckerei Hoffmann" and contact["phones"] == ["+49911556677"]
 
 

@@ -163,3 +163,98 @@ def test_formula_quote_from_an_export_is_removed():
 def test_default_title():
     assert default_title({}) == "PV"
     assert default_title({"interests": ["battery"], "site": {"address": {"city": "Köln"}}}) == "PV + battery, Köln"
+
+
+# ---------------------------------------------------------------- existing records on demand
+
+class CountingRecords:
+    """Existing records that hand out match keys up front and a fresh copy of a record
+    only when asked (as the index does); counts what was asked for."""
+
+    def __init__(self, contacts=(), leads=()):
+        from solarcli.importing.planner import RecordDicts
+
+        self.inner = RecordDicts(copy.deepcopy(list(contacts)), copy.deepcopy(list(leads)))
+        self.asked: list[str] = []
+
+    def keys(self, kind):
+        return self.inner.keys(kind)
+
+    def get(self, kind, rid):
+        self.asked.append(rid)
+        d = self.inner.get(kind, rid)
+        return copy.deepcopy(d) if d is not None else None
+
+
+def plan_with(existing_records, headers, rows, kind="lead", **kw):
+    m = build_mapping(headers, kind)
+    p = Planner(m, settings(), existing=existing_records, batch="imp-test", **kw)
+    return p, p.run([(n, dict(zip(headers, r))) for n, r in enumerate(rows, 2)])
+
+
+def test_existing_records_are_read_only_when_a_row_touches_them():
+    first = plan(H, ENQUIRIES + [["Bea Berg", "bea@example.com", "", "Köln", "PV?", ""]])
+    ex = existing(first)
+    src = CountingRecords(ex["contact"], ex["lead"])
+    planner, again = plan_with(src, H, ENQUIRIES)  # Bea's row is not in this file
+    assert again.changes == [] and again.counts()["records"]["contact"]["unchanged"] == 1
+    assert again.counts()["records"]["lead"]["unchanged"] == 3
+    bea = [c["id"] for c in ex["contact"] if c["name"] == "Bea Berg"]
+    assert bea and bea[0] not in src.asked
+    # records a row did not change are not held once the file is done
+    assert planner.state == {} and planner.orig == {}
+
+
+def test_a_change_by_an_early_row_survives_later_rows_touching_the_same_contact():
+    first = plan(H, ENQUIRIES)
+    ex = existing(first)
+    src = CountingRecords(ex["contact"], ex["lead"])
+    rows = [
+        ["Ayşe Yılmaz", "ayse@example.com", "0171 5551234", "Berlin", "PV?", "battery"],  # as before
+        ["Ayşe Yılmaz", "ayse@example.com", "0172 9998887", "Berlin", "Dach?", ""],  # new phone, new lead
+        ["Ayşe Yılmaz", "AYSE@example.com", "", "Berlin", "Wallbox?", "wallbox"],  # as before
+        ["Ayşe Yılmaz", "", "+49 171 5551234", "Berlin", "Speicher?", "battery"],  # new lead
+    ]
+    planner, p = plan_with(src, H, rows)
+    [contact] = [c for c in p.changes if c.kind == "contact"]
+    assert contact.op == "update" and ("append", "phones", "+491729998887") in contact.ops
+    assert ("append", "import_batches", "imp-test") in contact.ops and contact.rows == [2, 3, 4, 5]
+    leads = [c for c in p.changes if c.kind == "lead"]
+    assert [c.op for c in leads] == ["create", "create"]
+    assert all(c.data["contact"] == contact.id for c in leads)
+    assert p.counts()["rows"] == {"created": 2, "updated": 0, "unchanged": 2, "rejected": 0}
+    # the records handed out were never edited in place
+    assert src.inner.data["contact"][contact.id]["phones"] == ["+491715551234"]
+
+
+def test_a_contact_changed_by_a_later_row_only():
+    first = plan(H, ENQUIRIES)
+    ex = existing(first)
+    src = CountingRecords(ex["contact"], ex["lead"])
+    rows = [ENQUIRIES[0], ENQUIRIES[1], ["Ayşe Yılmaz", "ayse@yilmaz.de; ayse@example.com", "", "Berlin", "Wallbox?", "wallbox"]]
+    _, p = plan_with(src, H, rows)
+    [contact] = [c for c in p.changes if c.kind == "contact"]
+    assert contact.ops[0] == ("append", "emails", "ayse@yilmaz.de")
+    assert contact.rows == [2, 3, 4]
+
+
+def test_every_row_updating_its_lead_keeps_every_update():
+    h = ["Lead ID", "Name", "Email", "Stage", "Annual kWh"]
+    rows = [[f"L{i}", f"Kunde {i // 2}", f"k{i // 2}@example.com", "new", "4000"] for i in range(20)]
+    ex = existing(plan(h, rows))
+    changed = [[r[0], r[1], r[2], "qualified", "5000"] for r in rows]
+    _, p = plan_with(CountingRecords(ex["contact"], ex["lead"]), h, changed)
+    leads = [c for c in p.changes if c.kind == "lead"]
+    assert len(leads) == 20 and all(c.op == "update" for c in leads)
+    assert all(("set", "stage", "qualified") in c.ops and ("set", "consumption.annual_kwh", 5000) in c.ops
+               for c in leads)
+    assert p.counts()["records"]["contact"] == {"created": 0, "updated": 0, "unchanged": 10}
+
+
+def test_a_new_contact_touched_by_several_rows_gets_the_batch_last():
+    p = plan(H, ENQUIRIES)
+    [contact] = [c.data for c in p.changes if c.kind == "contact"]
+    assert list(contact)[-1] == "import_batches" and contact["import_batches"] == ["imp-test"]
+    assert contact["phones"] == ["+491715551234"]
+    leads = [c.data for c in p.changes if c.kind == "lead"]
+    assert all(ld["import_batches"] == ["imp-test"] for ld in leads)
