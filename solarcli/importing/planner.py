@@ -1,9 +1,11 @@
 """Turn rows into a plan: which records are created, updated, left unchanged, and
 which rows are rejected (with row, column, value and reason).
 
-The planner is pure: it gets the existing contacts and leads as plain dicts
-(from the index) and the repository settings, and never writes. Applying a plan
-is :mod:`solarcli.importing.apply`.
+The planner is pure: it gets the existing contacts and leads through an
+:class:`Existing` (their IDs and match keys up front, a record's data only when a
+row touches it; :mod:`solarcli.importing.existing` reads them from the index) and
+the repository settings, and never writes. Applying a plan is
+:mod:`solarcli.importing.apply`.
 
 Matching (documented in the README):
 
@@ -211,7 +213,6 @@ def _new_record_id() -> str:
 
 def _item_id() -> str:
     return _new_record_id()[:8]  # like 'solar note add'
-
 
 
 KeyRow = tuple  # (id, external_id, emails, phones, import_fingerprint)
