@@ -237,7 +237,10 @@ def generate(root: Path, n: int, seed: int, solar: str, env: dict) -> dict:
             text = dump_yaml(rec)
             if k < 200:  # the emitter must round-trip exactly
                 assert yaml.load(text, Loader=loader) == rec, text
-            with open(root / folder / f"{rec['id']}.yaml", "w", encoding="utf-8") as fh:
+            shard = root / folder / rec["id"][0]  # solarcli.records.record_path: <kind>/<x>/<id>.yaml
+            if not shard.is_dir():
+                shard.mkdir()
+            with open(shard / f"{rec['id']}.yaml", "w", encoding="utf-8") as fh:
                 fh.write(text)
         stages[lead["id"]] = lead["stage"]
         contacts.append(c["id"])
@@ -388,7 +391,7 @@ def bench_solar(args, work: Path) -> dict:
         ts = _iso(time.time())
         paths = []
         for k, lid in enumerate(batch):
-            rel = f"leads/{lid}.yaml"
+            rel = f"leads/{lid[0]}/{lid}.yaml"
             text = (root / rel).read_text(encoding="utf-8")
             old = facts["stages"][lid]
             new = "qualified" if old == "contacted" else "contacted"  # keeps the stage mix roughly stable

@@ -17,7 +17,7 @@ COMMAND_MODULES = [
     "solarcli.commands.lead",
     "solarcli.commands.project",
     "solarcli.commands.timeline",
-    "solarcli.commands.search",
+    "solarcli.commands.search", "solarcli.commands.migrate",
     "solarcli.commands.sync",
     "solarcli.commands.proposal", "solarcli.commands.template",
     "solarcli.commands.imports",

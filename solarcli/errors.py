@@ -59,6 +59,10 @@ class AmbiguousIdError(ConflictError):
     """An ID prefix matches more than one record."""
 
 
+class LayoutError(ConflictError):
+    """Record files in the old flat layout: 'solar migrate' moves them into shard folders."""
+
+
 class PartialImportError(SolarError):
     """``--on-error skip``: the import committed the good rows, some rows were
     rejected."""

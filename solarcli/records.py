@@ -114,8 +114,44 @@ def folder(kind: str) -> str:
     return KINDS[kind]
 
 
+def shard(record_id: str) -> str:
+    """The sub-folder a record file lives in: the first character of its ID.
+
+    32 shard folders per kind keep each git tree small (a commit rewrites the tree of one
+    shard, ~3,000 entries at 100k records, instead of one flat folder of 100k)."""
+    return record_id[:1]
+
+
 def record_path(kind: str, record_id: str) -> str:
+    """``leads/7/7k2m9x4abc.yaml``: the repository-relative path of a record file."""
+    return f"{KINDS[kind]}/{shard(record_id)}/{record_id}.yaml"
+
+
+_PATH_RE = re.compile(r"^(%s)/(?:([^/])/)?([^/]+)\.yaml$" % "|".join(re.escape(f) for f in KINDS.values()))
+
+
+def parse_path(path: str) -> tuple[str, str] | None:
+    """(kind, id) of a record file path, in the current or the old flat layout; else None.
+
+    Accepts what ``record_path`` makes and the flat ``leads/<id>.yaml`` of repositories
+    not yet migrated (``solar migrate``), so merges and history still read them."""
+    m = _PATH_RE.match(path.replace("\\", "/").removeprefix("./"))
+    if not m:
+        return None
+    folder, sub, name = m.groups()
+    if sub is not None and sub != shard(name):
+        return None
+    return FOLDER_KIND[folder], name
+
+
+def flat_path(kind: str, record_id: str) -> str:
+    """Where a record file lived in the old flat layout (history before 'solar migrate')."""
     return f"{KINDS[kind]}/{record_id}.yaml"
+
+
+def is_flat_path(path: str) -> bool:
+    """A record file in the old flat layout (``leads/<id>.yaml``)."""
+    return parse_path(path) is not None and path.replace("\\", "/").removeprefix("./").count("/") == 1
 
 
 # ------------------------------------------------------------------ normalisation

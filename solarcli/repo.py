@@ -347,6 +347,7 @@ class Transaction:
     trailers: dict = field(default_factory=dict)
     _writes: dict = field(default_factory=dict)       # relpath -> _Pending
     _records: dict = field(default_factory=dict)      # relpath -> Record (saved, to validate)
+    _moves: list = field(default_factory=list)        # (from relpath, to relpath): renamed as they are
     _lock: Any = None
     commit_sha: str | None = None
 
@@ -421,6 +422,10 @@ class Transaction:
     def remove_file(self, relpath: str) -> None:
         self._writes[safe_relpath(self.repo.root, relpath)] = _Pending(None)
 
+    def move_file(self, src: str, dst: str) -> None:
+        """Rename a file unchanged (``solar migrate``): cheap, and rolled back like a write."""
+        self._moves.append((safe_relpath(self.repo.root, src), safe_relpath(self.repo.root, dst)))
+
     @property
     def paths(self) -> list[str]:
         return list(self._writes)
@@ -448,7 +453,7 @@ class Transaction:
                     real[rel] = p
             elif not full.exists() or full.read_bytes() != p.data:
                 real[rel] = p
-        if not real:
+        if not real and not self._moves:
             return
         for rel, rec in self._records.items():  # validated at save; links may point at records
             if rel in real:                      # created or deleted later in this change
@@ -456,10 +461,17 @@ class Transaction:
         actor = self.repo.actor
         txid = ids.new_id()
         jdir = root / SOLAR_DIR / "journal"
-        _write_journal(root, jdir, txid, real)
+        _write_journal(root, jdir, txid, real, self._moves)
         crash_after = int(os.environ.get("SOLAR_CRASH_AFTER", "-1"))  # test hook: simulate a kill
-        bulk = len(real) > BULK_FILES  # many files: one os.sync() instead of one fsync each
-        for n, (rel, p) in enumerate(real.items()):
+        bulk = len(real) + len(self._moves) > BULK_FILES  # many files: one os.sync() instead of one fsync each
+        for n, (src, dst) in enumerate(self._moves):
+            if n == crash_after:
+                os._exit(137)
+            (root / dst).parent.mkdir(parents=True, exist_ok=True)
+            os.rename(root / src, root / dst)
+        for d in {(root / src).parent for src, _ in self._moves}:  # once per folder: listing one is O(files)
+            _prune_empty_dirs(root, d)
+        for n, (rel, p) in enumerate(real.items(), len(self._moves)):
             if n == crash_after:
                 os._exit(137)
             full = root / rel
@@ -470,7 +482,7 @@ class Transaction:
                 yamlio.atomic_write(full, p.data, fsync=not bulk)
         if bulk:
             os.sync()
-        real = list(real)  # the contents are on disk now: free them before git and the index
+        real = list(real) + [p for move in self._moves for p in move]  # contents on disk: free them
         self._writes = dict.fromkeys(real)
         self._records.clear()
         trailers = {gitio.SOLAR_TRAILER: self.repo.command or "api", **self.trailers, TXN_TRAILER: txid}
@@ -484,7 +496,7 @@ class Transaction:
         self.repo.index.update_paths(real)
 
 
-def _write_journal(root: Path, jdir: Path, txid: str, real: dict) -> None:
+def _write_journal(root: Path, jdir: Path, txid: str, real: dict, moves: list | None = None) -> None:
     if jdir.exists():
         shutil.rmtree(jdir)
     (jdir / "files").mkdir(parents=True)
@@ -498,7 +510,7 @@ def _write_journal(root: Path, jdir: Path, txid: str, real: dict) -> None:
     manifest = jdir / "manifest.json"
     tmp = jdir / "manifest.tmp"
     with open(tmp, "w") as fh:
-        json.dump({"txid": txid, "head": gitio.head(root), "entries": entries}, fh)
+        json.dump({"txid": txid, "head": gitio.head(root), "entries": entries, "moves": moves or []}, fh)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, manifest)
@@ -531,17 +543,28 @@ def _rollback(root: Path, jdir: Path) -> None:
         elif full.exists():
             full.unlink()
             _prune_empty_dirs(root, full.parent)
-    # unstage what a killed 'git add' may have staged
+    for src, dst in reversed(manifest.get("moves") or []):
+        paths += [src, dst]
+        if (root / dst).exists() and not (root / src).exists():
+            (root / src).parent.mkdir(parents=True, exist_ok=True)
+            os.rename(root / dst, root / src)
+    for d in {(root / dst).parent for _, dst in manifest.get("moves") or []}:
+        _prune_empty_dirs(root, d)
+    # unstage what a killed 'git update-index' may have staged
     if paths and gitio.head(root):
-        gitio.run(root, "reset", "-q", "--pathspec-from-file=-", "--pathspec-file-nul", "--",
-                  input="\0".join(paths) + "\0", check=False)
+        gitio.unstage(root, paths)
     shutil.rmtree(jdir, ignore_errors=True)
 
 
 def _prune_empty_dirs(root: Path, d: Path) -> None:
-    while d != root and d.is_dir() and not any(d.iterdir()) and d.parent != root:
+    while d != root and d.parent != root and d.is_dir() and _empty(d):
         d.rmdir()
         d = d.parent
+
+
+def _empty(d: Path) -> bool:
+    with os.scandir(d) as it:  # reads one block of entries, not the whole folder
+        return next(it, None) is None
 
 
 def safe_relpath(root: Path, relpath: str) -> str:

@@ -110,7 +110,7 @@ def test_python_m_solarcli_version():
 def test_python_m_solarcli_runs_commands(records):
     r = subprocess.run([sys.executable, "-m", "solarcli", "contact", "add", "Ada"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert (records / "contacts" / f"{r.stdout.strip()}.yaml").is_file()
+    assert (records / "contacts" / r.stdout.strip()[0] / f"{r.stdout.strip()}.yaml").is_file()
 
 
 # ------------------------------------------------------------------------ errors

@@ -14,12 +14,14 @@ def git(root, *args):
 
 
 def write_contact(root, rid, name):
-    (root / "contacts" / f"{rid}.yaml").write_text(
+    (root / "contacts" / rid[0]).mkdir(parents=True, exist_ok=True)
+    (root / "contacts" / rid[0] / f"{rid}.yaml").write_text(
         f"id: {rid}\ntype: person\nname: {name}\ncreated: '2026-01-01T00:00:00Z'\nupdated: '2026-01-01T00:00:00Z'\n")
 
 
 def write_lead(root, rid, title):
-    (root / "leads" / f"{rid}.yaml").write_text(
+    (root / "leads" / rid[0]).mkdir(parents=True, exist_ok=True)
+    (root / "leads" / rid[0] / f"{rid}.yaml").write_text(
         f"id: {rid}\ntitle: {title}\nstage: new\nsource: manual\n"
         "created: '2026-01-01T00:00:00Z'\nupdated: '2026-01-01T00:00:00Z'\n")
 
@@ -55,7 +57,7 @@ def test_ids_printed_by_add_are_full_valid_ids_and_distinct(records, ok):
     assert all(ids.is_id(i) for i in made)
     assert len(set(made)) == 5
     for rid in made:
-        assert (records / "contacts" / f"{rid}.yaml").is_file()
+        assert (records / "contacts" / rid[0] / f"{rid}.yaml").is_file()
 
 
 # ----------------------------------------------------------------------------- prefixes

@@ -65,6 +65,32 @@ def test_table_keeps_one_line_per_record_for_multiline_text():
     assert len(out.splitlines()) == 3
 
 
+def test_table_is_the_layout_tabulate_prints():
+    """The fast renderer draws exactly tabulate's 'simple' table (header padding, dashes,
+    left-aligned text, no trailing blanks), for random cells including number-, bool- and
+    blank-looking text."""
+    import random
+
+    from tabulate import tabulate
+
+    from solarcli.output import _clip, simple_table
+
+    rnd = random.Random(7)
+    words = ["", " ", "1", "-2.5", "1e5", "True", "False", "None", "nan", "Ada Lovelace", "Müller & Söhne",
+             "x" * 59, "y" * 75, "  padded  ", "a,b", "€ 12.000,00"]
+    for _ in range(500):
+        ncol, nrow = rnd.randint(1, 6), rnd.randint(1, 6)
+        hdr = [_clip(rnd.choice(["id", "", "name", "a very long header name", "value"])) for _ in range(ncol)]
+        body = [[_clip(rnd.choice(words)) for _ in range(ncol)] for _ in range(nrow)]
+        assert simple_table(hdr, body) == tabulate(body, headers=hdr, tablefmt="simple", disable_numparse=True) + "\n"
+
+
+def test_table_cells_cannot_carry_terminal_control_sequences():
+    out = render([{"id": "x", "name": "\x1b[2J\x1b]0;pwned\x07Eve\u2028next", "note": "a\tb\r\nc"}], "table")
+    assert "\x1b" not in out and "\x07" not in out and "\u2028" not in out and "\t" not in out
+    assert "Eve" in out and len(out.splitlines()) == 3
+
+
 @pytest.mark.parametrize("evil", ["=HYPERLINK(\"http://x\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
                                   "\t=1+1"])
 def test_csv_neutralises_formula_cells(evil):

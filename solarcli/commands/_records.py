@@ -168,6 +168,8 @@ def load_at(repo, ref, kind, rev):
     rid, k = repo.resolve(ref, kind)
     rel = records.record_path(k, rid)
     out = gitio.run(repo.root, "show", f"{rev}:{rel}", check=False)
+    if not out:  # before 'solar migrate' the file had no shard folder
+        out = gitio.run(repo.root, "show", f"{rev}:{records.flat_path(k, rid)}", check=False)
     if not out:
         raise NotFoundError(f"{k} {ids.short(rid)} did not exist at {rev!r} (or {rev!r} is not a revision)")
     return Record(k, yamlio.loads_roundtrip(out, name=f"{rel}@{rev}"), rel)

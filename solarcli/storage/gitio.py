@@ -156,6 +156,26 @@ def commit(root: Path, paths: list[str], message: str, actor: Actor,
     return head(root) or ""
 
 
+def unstage(root: Path, paths: list[str]) -> None:
+    """Put ``paths`` in the index back to HEAD's version (or out of it), leaving the rest.
+
+    ``git reset -- paths`` reads a long path list quadratically; HEAD's entries are listed
+    once and written with ``update-index --index-info`` (mode 0 removes an entry)."""
+    if len(paths) <= 200:
+        run(root, "reset", "-q", "--pathspec-from-file=-", "--pathspec-file-nul", "--",
+            input="\0".join(paths) + "\0", check=False)
+        return
+    wanted = set(paths)
+    in_head: dict[str, str] = {}
+    for entry in run(root, "ls-tree", "-r", "-z", "--full-tree", "HEAD", check=False).split("\0"):
+        meta, _, path = entry.partition("\t")
+        if path in wanted:
+            mode, _type, sha = meta.split(" ")
+            in_head[path] = f"{mode} {sha}"
+    info = "".join(f"{in_head.get(p, '0 ' + '0' * 40)}\t{p}\0" for p in wanted)
+    run(root, "update-index", "-z", "--index-info", input=info, check=False)
+
+
 def _clean_index_head(root: Path) -> tuple[str, str] | None:
     """(HEAD, its tree) if the index holds exactly HEAD's tree and no hook expects 'git commit'.
 

@@ -6,14 +6,13 @@ whose (mtime, size, inode, ctime) changed — hand edits, ``git pull``, another 
 are parsed again; deleted files are dropped. A file that fails to parse is an error, never
 silently skipped (and never left in the index with stale data). ``rebuild`` starts over.
 
-Fast path: comparing the stat of every file with the (path, stat) of every row means
-reading all rows back (~0.3 s at 200k files). Instead ``meta`` keeps a digest of the
-directory scan the rows were made from (``scan``), the stat changes solar's own writes
-made since (``overrides``: path -> [stat in the digested scan, stat now in the rows]) and a
-generation counter (``gen``) bumped by every write. When a fresh scan, with the overrides
-undone, has the same digest, the rows are exactly up to date and nothing is read back.
-Any doubt (digest or order differs, a concurrent writer, an unknown Python) falls back to
-the full comparison, which rewrites the digest.
+Fast path: record files live in shard folders (``leads/7/7k2m9x4abc.yaml``, see
+``records.record_path``). The ``shards`` table keeps, per shard folder, a digest of the
+(name, stat) list the rows were made from. A refresh stats every file, digests each
+shard, and reads rows back only for the shards whose digest differs. Solar's own writes
+(``update_paths``) re-digest the shards they touched, after checking that every other
+file there still matches its row. Any doubt (a concurrent writer, a file that fails to
+parse) stores an empty digest, so the next refresh compares that shard file by file.
 """
 from __future__ import annotations
 
@@ -23,15 +22,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from solarcli import records
-from solarcli.errors import ParseError
+from solarcli.errors import LayoutError, ParseError
 
 if TYPE_CHECKING:  # sqlite3 and the YAML loader are imported when used: 'solar --help' needs neither
     import sqlite3
 
-SCHEMA_VERSION = "5"  # 5: ctime_ns in the stat key; scan digest in meta (gen, scan, overrides)
+SCHEMA_VERSION = "6"  # 6: sharded record folders, one scan digest per shard (table shards)
 PARALLEL_MIN = 400  # changed files from which parsing is spread over forked workers
+PARALLEL_SCAN_BYTES = 256 * 1024  # shard directory files this big (~5,000+ entries): stat in two processes
 UPDATE_CHUNK = 4000  # files re-read (and rows held in memory) at a time after a bulk change
-MAX_OVERRIDES = 2000  # solar's own writes tracked on top of the scan digest before it is dropped
 COLUMNS = ["id", "kind", "name", "type", "stage", "contact", "lead", "project", "assignee", "source",
            "facility", "grid", "email", "phone", "city", "value", "tags", "created", "updated"]
 
@@ -39,7 +38,9 @@ COLUMNS = ["id", "kind", "name", "type", "stage", "contact", "lead", "project", 
 _SCHEMA = [
     "DROP TABLE IF EXISTS records",
     "DROP TABLE IF EXISTS meta",
+    "DROP TABLE IF EXISTS shards",
     "CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT)",
+    "CREATE TABLE shards(dir TEXT PRIMARY KEY, digest TEXT)",
     """CREATE TABLE records(
         path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, ino INTEGER, ctime_ns INTEGER,
         id TEXT, kind TEXT, name TEXT, type TEXT, stage TEXT, contact TEXT, lead TEXT,
@@ -124,83 +125,90 @@ class Index:
             self._db = None
 
     # ------------------------------------------------------------------ freshness
-    def _scan(self) -> dict[str, dict[str, tuple[int, ...]]]:
-        """folder -> {file name -> (mtime_ns, size, inode)} of every record file."""
-        found: dict[str, dict[str, tuple[int, ...]]] = {}
+    def _shards(self) -> tuple[list[str], int]:
+        """The shard folders ('leads/7', ...) and the summed size of their directory files
+        (a cheap measure of how many files they hold). Raises LayoutError for record files
+        in the old flat layout (``leads/<id>.yaml``): they would otherwise be invisible."""
+        dirs: list[str] = []
+        size = 0
         for folder in records.KINDS.values():
-            files: dict[str, tuple[int, ...]] = {}
-            found[folder] = files
             try:
-                fd = os.open(self.root / folder, os.O_RDONLY | os.O_DIRECTORY)
-            except FileNotFoundError:
+                it = os.scandir(self.root / folder)
+            except (FileNotFoundError, NotADirectoryError):
                 continue
-            try:  # scandir on a descriptor: each stat is a cheap fstatat(fd, name)
-                with os.scandir(fd) as it:
-                    for e in it:
-                        name = e.name
-                        if name.endswith(".yaml") and not name.startswith("."):
-                            st = e.stat()
-                            files[name] = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
-            finally:
-                os.close(fd)
-        return found
+            flat = 0
+            with it:
+                for e in it:
+                    name = e.name
+                    if len(name) == 1 and e.is_dir(follow_symlinks=False):
+                        dirs.append(f"{folder}/{name}")
+                        size += e.stat(follow_symlinks=False).st_size
+                    elif name.endswith(".yaml") and not name.startswith("."):
+                        flat += 1
+            if flat:
+                raise LayoutError(
+                    f"{folder}/: {flat} record file(s) in the old flat layout ({folder}/<id>.yaml); "
+                    f"run 'solar migrate' to move them into shard folders ({folder}/<x>/<id>.yaml, one commit)")
+        return sorted(dirs), size
 
-    @staticmethod
-    def _digest(found: dict[str, dict]) -> str:
-        import hashlib
-
-        h = hashlib.blake2b(digest_size=20)
-        for folder, files in found.items():
-            h.update(folder.encode() + b"\0")
-            h.update(repr(files).encode())  # deterministic for str keys and int tuples
-        return h.hexdigest()
-
-    def _meta(self, db: sqlite3.Connection) -> dict[str, str]:
-        return {k: v for k, v in db.execute("SELECT k, v FROM meta WHERE k IN ('gen', 'scan', 'overrides')")}
-
-    def _up_to_date(self, found: dict[str, dict], meta: dict[str, str]) -> bool:
-        """True if the rows are exactly the files of ``found`` (see the module docstring)."""
-        digest = meta.get("scan")
-        if not digest:
-            return False
-        overrides = json.loads(meta.get("overrides") or "{}")
-        if overrides:
-            found = {folder: files for folder, files in found.items()}
-            copied: set[str] = set()
-            for path, (base, now) in overrides.items():
-                folder, _, name = path.partition("/")
-                files = found.get(folder)
-                if files is None:
-                    return False
-                if files.get(name) != (tuple(now) if now is not None else None):
-                    return False  # changed again since solar wrote it
-                if folder not in copied:
-                    files = found[folder] = dict(files)
-                    copied.add(folder)
-                if base is None:
-                    files.pop(name, None)
-                else:
-                    files[name] = tuple(base)
-        return self._digest(found) == digest
+    def _digests(self, dirs: list[str], size: int) -> dict[str, str]:
+        """Shard folder -> digest of its files' (name, stat). The stat() of every file is
+        most of a warm command's time at 100k records: big repositories split the folders
+        with one forked child (os.stat runs in parallel there; the GIL does not allow it in
+        threads)."""
+        if size < PARALLEL_SCAN_BYTES or len(dirs) < 2 or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
+            return {d: _digest_dir(self.root, d) for d in dirs}
+        r, w = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(r)
+            os.close(w)
+            return {d: _digest_dir(self.root, d) for d in dirs}
+        if pid == 0:  # the child: digest every other folder, send them, leave without cleanup
+            code = 0
+            try:
+                os.close(r)
+                data = json.dumps({d: _digest_dir(self.root, d) for d in dirs[1::2]}).encode()
+                with os.fdopen(w, "wb") as fh:
+                    fh.write(data)
+            except BaseException:  # noqa: BLE001 - the parent sees no answer and digests alone
+                code = 1
+            os._exit(code)
+        os.close(w)
+        try:
+            out = {d: _digest_dir(self.root, d) for d in dirs[0::2]}
+            with os.fdopen(r, "rb") as fh:
+                data = fh.read()
+        finally:
+            _, status = os.waitpid(pid, 0)
+        theirs = json.loads(data) if status == 0 and data else {}
+        out.update(theirs if set(theirs) == set(dirs[1::2]) else {d: _digest_dir(self.root, d) for d in dirs[1::2]})
+        return out
 
     def refresh(self, *, force: bool = False) -> dict:
         """Bring the index up to date; returns counts of what changed."""
         if self._fresh and not force:
             return {"parsed": 0, "removed": 0}
         db = self.db
-        meta = self._meta(db)
-        scan = self._scan()
-        if self._up_to_date(scan, meta):
+        dirs, size = self._shards()
+        digests = self._digests(dirs, size)
+        stored = dict(db.execute("SELECT dir, digest FROM shards"))
+        stale = [d for d in dirs if stored.get(d) != digests[d]]
+        vanished = [d for d in stored if d not in digests]
+        if not stale and not vanished:
             self._fresh = True
             return {"parsed": 0, "removed": 0}
+        # the stale folders file by file; their new digests are of exactly this listing
+        scan = {d: _stat_dir(self.root, d) for d in stale}
+        digests.update({d: _digest(files) for d, files in scan.items()})
         db.execute("BEGIN")  # one read snapshot: rows and the generation they belong to
         try:
-            gen = self._meta(db).get("gen")
-            known = {p: (m, s, i, c) for p, m, s, i, c in
-                     db.execute("SELECT path, mtime_ns, size, ino, ctime_ns FROM records")}
+            gen = self._gen(db)
+            known = {p: st for d in stale + vanished for p, st in self._stats_in(db, d).items()}
         finally:
             db.execute("COMMIT")
-        found = {f"{folder}/{name}": st for folder, files in scan.items() for name, st in files.items()}
+        found = {f"{d}/{name}": st for d in stale for name, st in scan[d].items()}
         changed = [p for p, st in found.items() if known.get(p) != st]
         removed = [p for p in known if p not in found]
         rows, errors = self._rows([(p, found[p]) for p in changed])
@@ -211,9 +219,13 @@ class Index:
             if errors:
                 # never keep stale data for a file that no longer parses
                 db.executemany("DELETE FROM records WHERE path=?", [(p,) for p, _ in errors])
-            # the digest is valid only if no one else wrote since 'known' was read
-            valid = not errors and self._meta(db).get("gen") == gen
-            self._set_meta(db, gen, self._digest(scan) if valid else "", {})
+            # the digests are valid only if no one else wrote since 'known' was read
+            bad = {p.rsplit("/", 1)[0] for p, _ in errors}
+            same = self._gen(db) == gen
+            db.executemany("INSERT OR REPLACE INTO shards VALUES(?, ?)",
+                           [(d, digests[d] if same and d not in bad else "") for d in stale])
+            db.executemany("DELETE FROM shards WHERE dir=?", [(d,) for d in vanished])
+            self._bump(db)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -225,12 +237,22 @@ class Index:
         return {"parsed": len(changed), "removed": len(removed)}
 
     @staticmethod
-    def _set_meta(db: sqlite3.Connection, gen: str | None, scan: str, overrides: dict) -> None:
-        """Inside a write transaction: bump the generation, store digest and overrides."""
+    def _gen(db: sqlite3.Connection) -> str | None:
+        row = db.execute("SELECT v FROM meta WHERE k='gen'").fetchone()
+        return row[0] if row else None
+
+    @staticmethod
+    def _bump(db: sqlite3.Connection) -> None:
+        """Inside a write transaction: bump the generation counter (every write does)."""
         cur = db.execute("SELECT v FROM meta WHERE k='gen'").fetchone()
-        db.executemany("INSERT OR REPLACE INTO meta VALUES(?, ?)", [
-            ("gen", str(int(cur[0] if cur else 0) + 1)), ("scan", scan),
-            ("overrides", json.dumps(overrides) if scan else "{}")])
+        db.execute("INSERT OR REPLACE INTO meta VALUES('gen', ?)", (str(int(cur[0] if cur else 0) + 1),))
+
+    @staticmethod
+    def _stats_in(db: sqlite3.Connection, shard_dir: str) -> dict[str, tuple[int, ...]]:
+        """path -> stat key of the rows in one shard folder ('/' + 1 == '0': a range scan)."""
+        return {p: (m, s, i, c) for p, m, s, i, c in db.execute(
+            "SELECT path, mtime_ns, size, ino, ctime_ns FROM records WHERE path >= ? AND path < ?",
+            (shard_dir + "/", shard_dir + "0"))}
 
     def _rows(self, todo: list[tuple[str, tuple[int, ...]]]) -> tuple[list, list]:
         """Index rows for (path, stat) pairs, and the (path, ParseError) of files that fail.
@@ -265,13 +287,15 @@ class Index:
         from solarcli.storage import yamlio
 
         data = yamlio.load_fast(self.root / relpath, name=relpath)
-        folder, fname = relpath.split("/", 1)
+        folder, _, fname = relpath.split("/", 2)
         kind = records.FOLDER_KIND[folder]
         if not isinstance(data, dict):
             raise ParseError(f"{relpath}: expected a mapping of fields, found {type(data).__name__}")
         rid = str(data.get("id") or "")
         if rid != fname[:-5]:
             raise ParseError(f"{relpath}: field id is {rid!r}; expected {fname[:-5]!r} (the file name)")
+        if records.record_path(kind, rid) != relpath:
+            raise ParseError(f"{relpath}: file is in the wrong folder; expected {records.record_path(kind, rid)}")
         return self.row_for(relpath, kind, data, st)
 
     @staticmethod
@@ -287,50 +311,44 @@ class Index:
         )
 
     def update_paths(self, paths: Iterable[str]) -> None:
-        """After solar itself wrote ``paths``: re-read exactly those (many: in parallel)."""
+        """After solar itself wrote ``paths``: re-read exactly those (many: in parallel), then
+        re-digest their shard folders if every other file there still matches its row."""
         if not self.path.exists():
             return
         db = self.db
         gone: list[str] = []
         todo: list[tuple[str, tuple]] = []
-        now: dict[str, tuple | None] = {}
+        mine: set[str] = set()
         for p in paths:
-            folder = p.split("/", 1)[0]
-            if folder not in records.FOLDER_KIND or not p.endswith(".yaml") or p.count("/") != 1:
+            hit = records.parse_path(p)
+            if hit is None or records.is_flat_path(p):
                 continue
+            mine.add(p)
             try:
                 st = (self.root / p).stat()
             except FileNotFoundError:
                 gone.append(p)
-                now[p] = None
                 continue
-            key = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
-            todo.append((p, key))
-            now[p] = key
+            todo.append((p, (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)))
+        if not mine:
+            return
         db.execute("BEGIN IMMEDIATE")
         try:
             for i in range(0, len(todo), UPDATE_CHUNK):  # bounded memory for bulk changes
                 rows, errors = self._rows(todo[i:i + UPDATE_CHUNK])
                 db.executemany(f"INSERT OR REPLACE INTO records VALUES ({','.join('?' * 26)})", rows)
-                for p, _ in errors:
-                    gone.append(p)
-                    now[p] = None
+                gone += [p for p, _ in errors]
+                mine -= {p for p, _ in errors}  # dropped: the next refresh reports the error
                 del rows
-            meta = self._meta(db)
-            scan = meta.get("scan") or ""
-            overrides = json.loads(meta.get("overrides") or "{}") if scan else {}
-            if len(now) > MAX_OVERRIDES:  # a bulk change: the next refresh compares every file
-                scan, overrides = "", {}
-            for p in (now if scan else ()):  # remember the stat the digested scan had, the first time a path changes
-                if p not in overrides:
-                    row = db.execute("SELECT mtime_ns, size, ino, ctime_ns FROM records WHERE path=?", (p,)).fetchone()
-                    overrides[p] = [list(row) if row else None, None]
             db.executemany("DELETE FROM records WHERE path=?", [(p,) for p in gone])
-            for p, key in (now.items() if scan else ()):
-                overrides[p][1] = list(key) if key is not None else None
-            if len(overrides) > MAX_OVERRIDES:
-                scan = ""
-            self._set_meta(db, meta.get("gen"), scan, overrides)
+            dirs = sorted({p.rsplit("/", 1)[0] for p in mine | set(gone)})
+            for d in dirs:
+                files = _stat_dir(self.root, d)
+                rows_now = self._stats_in(db, d)
+                ok = all(rows_now.get(f"{d}/{name}") == st for name, st in files.items()) \
+                    and len(rows_now) == len(files)
+                db.execute("INSERT OR REPLACE INTO shards VALUES(?, ?)", (d, _digest(files) if ok else ""))
+            self._bump(db)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -406,6 +424,52 @@ def _parse_part(args: tuple[Path, list[tuple[str, tuple[int, ...]]]]) -> tuple[l
         except ParseError as exc:
             errors.append((p, exc.message))
     return rows, errors
+
+
+def _stat_dir(root: Path, shard_dir: str) -> dict[str, tuple[int, ...]]:
+    """{file name -> (mtime_ns, size, inode, ctime_ns)} of the ``*.yaml`` files in one shard folder."""
+    try:
+        fd = os.open(root / shard_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    try:  # stat relative to a descriptor: a cheap fstatat(fd, name)
+        stat = os.stat
+        return {n: (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns) for n in os.listdir(fd)
+                if n.endswith(".yaml") and not n.startswith(".") for st in (stat(n, dir_fd=fd),)}
+    finally:
+        os.close(fd)
+
+
+def _digest_dir(root: Path, shard_dir: str) -> str:
+    """``_digest(_stat_dir(root, shard_dir))``, without building the mapping (the hot path)."""
+    try:
+        fd = os.open(root / shard_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except (FileNotFoundError, NotADirectoryError):
+        return _digest({})
+    try:
+        stat = os.stat
+        names = sorted(n for n in os.listdir(fd) if n.endswith(".yaml") and not n.startswith("."))
+        sts = [stat(n, dir_fd=fd) for n in names]
+    finally:
+        os.close(fd)
+    return _hash(names, [x for st in sts for x in (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)])
+
+
+def _digest(files: dict[str, tuple[int, ...]]) -> str:
+    names = sorted(files)
+    return _hash(names, [x for n in names for x in files[n]])
+
+
+def _hash(names: list[str], numbers: list[int]) -> str:
+    import hashlib
+    from array import array
+
+    h = hashlib.blake2b("\0".join(names).encode("utf-8", "surrogateescape"), digest_size=16)
+    try:
+        h.update(b"\1" + array("q", numbers).tobytes())
+    except OverflowError:  # an inode number beyond 2**63 (some network file systems)
+        h.update(b"\2" + repr(numbers).encode())
+    return h.hexdigest()
 
 
 def _t(v):

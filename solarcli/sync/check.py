@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from solarcli.errors import ParseError, SolarError
+from solarcli.errors import LayoutError, ParseError, SolarError
 
 _MARKER_RE = re.compile(r"^(<<<<<<< |>>>>>>> |=======$)", re.M)
 
@@ -87,7 +87,7 @@ def check_git_state(root: Path) -> list[Problem]:
 
 
 def check(repo) -> list[Problem]:
-    from solarcli import records
+    from solarcli import ids, records
     from solarcli.storage import yamlio
 
     root = Path(repo.root)
@@ -100,16 +100,7 @@ def check(repo) -> list[Problem]:
 
     # --- every record file parses, has the right id, validates
     for kind, folder in records.KINDS.items():
-        d = root / folder
-        if not d.is_dir():
-            continue
-        for p in sorted(d.iterdir()):
-            if p.name.startswith(".") or p.is_dir():
-                continue
-            rel = f"{folder}/{p.name}"
-            if not p.name.endswith(".yaml"):
-                problems.append(Problem(rel, "-", "parse", "not a record file (expected <id>.yaml)"))
-                continue
+        for p, rel in _record_files(root, folder, problems):
             try:
                 text = p.read_text(encoding="utf-8")
             except UnicodeDecodeError:
@@ -130,6 +121,8 @@ def check(repo) -> list[Problem]:
             rid = str(data.get("id") or "")
             if rid != p.name[:-5]:
                 problems.append(Problem(rel, "id", "id", f"found {rid!r}; expected {p.name[:-5]!r} (the file name)"))
+            elif ids.is_id(rid) and not records.is_flat_path(rel) and records.record_path(kind, rid) != rel:
+                problems.append(Problem(rel, "-", "layout", f"in the wrong folder; expected {records.record_path(kind, rid)}"))
             try:
                 records.validate(kind, data, repo.config, name=rel)
             except SolarError as exc:
@@ -151,10 +144,41 @@ def check(repo) -> list[Problem]:
     return problems
 
 
+def _record_files(root: Path, folder: str, problems: list[Problem]) -> list[tuple[Path, str]]:
+    """(path, relative path) of the record files of one kind folder, shard folders first
+    level; files in the old flat layout are reported and still checked."""
+    d = root / folder
+    if not d.is_dir():
+        return []
+    out = []
+    for p in sorted(d.iterdir()):
+        if p.name.startswith("."):
+            continue
+        rel = f"{folder}/{p.name}"
+        if p.is_dir():
+            if len(p.name) != 1:
+                problems.append(Problem(rel + "/", "-", "layout", "not a shard folder (expected one character, the ID's first)"))
+                continue
+            for f in sorted(p.iterdir()):
+                if f.name.startswith(".") or f.is_dir():
+                    continue
+                if f.name.endswith(".yaml"):
+                    out.append((f, f"{rel}/{f.name}"))
+                else:
+                    problems.append(Problem(f"{rel}/{f.name}", "-", "parse", "not a record file (expected <id>.yaml)"))
+        elif p.name.endswith(".yaml"):
+            problems.append(Problem(rel, "-", "layout", "record file in the old flat layout; run 'solar migrate'"))
+            out.append((p, rel))
+        else:
+            problems.append(Problem(rel, "-", "parse", "not a record file (expected <id>.yaml)"))
+    return out
+
+
 def _exists(root: Path, kind: str, rid: Any) -> bool:
     from solarcli import ids, records
 
-    return bool(rid) and ids.is_id(str(rid)) and (root / records.record_path(kind, str(rid))).is_file()
+    return bool(rid) and ids.is_id(str(rid)) and any(
+        (root / p).is_file() for p in (records.record_path(kind, str(rid)), records.flat_path(kind, str(rid))))
 
 
 def _load_plain(root: Path, kind: str, rid: str, loaded: dict) -> dict | None:
@@ -272,6 +296,8 @@ def _check_index(repo, loaded: dict) -> list[Problem]:
         return []  # built on first use; nothing to disagree with
     try:
         repo.index.refresh(force=True)
+    except LayoutError:
+        return []  # flat-layout files are reported above; 'solar migrate' moves them
     except ParseError:
         pass  # unparsable files are reported above and dropped from the index
     except Exception as exc:  # noqa: BLE001 - a damaged index

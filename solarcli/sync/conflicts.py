@@ -62,14 +62,10 @@ def _candidates(root) -> list[tuple[str, str]]:
                            "--", *[f"{f}/*.yaml" for f in folders]], capture_output=True)
     if proc.returncode in (0, 1):
         paths = sorted(p for p in proc.stdout.decode("utf-8", "replace").split("\0") if p)
-        return [(records.FOLDER_KIND[p.split("/", 1)[0]], p) for p in paths
-                if p.split("/", 1)[0] in records.FOLDER_KIND and p.count("/") == 1]
-    out = []
-    for kind, folder in records.KINDS.items():
-        d = root / folder
-        if d.is_dir():
-            out += [(kind, f"{folder}/{p.name}") for p in sorted(d.glob("*.yaml"))]
-    return out
+    else:
+        paths = sorted(p.relative_to(root).as_posix() for f in folders if (root / f).is_dir()
+                       for p in (root / f).rglob("*.yaml"))
+    return [(hit[0], p) for p in paths if (hit := records.parse_path(p)) is not None]
 
 
 def _s(v: Any) -> Any:

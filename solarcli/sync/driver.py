@@ -18,13 +18,15 @@ from pathlib import Path
 from solarcli.sync.merge import merge_records
 from solarcli.storage.yamlio import dump_roundtrip as dumps_roundtrip, loads_roundtrip
 
-#: Record folders whose ``<id>.yaml`` files the driver merges.
+#: Record folders whose ``<x>/<id>.yaml`` files the driver merges.
 RECORD_DIRS = ("contacts", "leads", "projects", "proposals")
-RECORD_PATH_RE = re.compile(r"^(?:%s)/[^/]+\.ya?ml$" % "|".join(RECORD_DIRS))
 
 
 def is_record_path(path: str) -> bool:
-    return bool(RECORD_PATH_RE.match(path.replace("\\", "/").lstrip("./")))
+    """A record file, in shard folders or the old flat layout (both merge field by field)."""
+    from solarcli.records import parse_path
+
+    return parse_path(path) is not None
 
 
 class _Unmergeable(Exception):

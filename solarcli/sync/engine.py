@@ -370,10 +370,10 @@ def _keep_both(root: Path, path: str, stages: dict[int, str], theirs_commit: str
     if len(parts) < 3:
         return
     rid = parts[1]
-    from solarcli.records import KINDS
+    from solarcli.records import KINDS, record_path
 
-    for folder in KINDS.values():
-        rel = f"{folder}/{rid}.yaml"
+    for kind in KINDS:
+        rel = record_path(kind, rid)
         full = root / rel
         if not full.exists():
             continue

@@ -86,11 +86,14 @@ def _parse(blob_bytes: bytes | None) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _blob(commit, path: str) -> bytes | None:
-    try:
-        return commit.tree[path].data_stream.read()
-    except KeyError:
-        return None
+def _blob(commit, path: str, *more: str) -> bytes | None:
+    """The file at ``path`` in ``commit``, else at the first of ``more`` that exists there."""
+    for p in (path, *more):
+        try:
+            return commit.tree[p].data_stream.read()
+        except KeyError:
+            continue
+    return None
 
 
 def _trailers(message: str) -> dict[str, str]:
@@ -125,29 +128,35 @@ def record_path_for(repo, ref: str) -> tuple[str, str, str]:
         from solarcli.errors import AmbiguousIdError
 
         raise AmbiguousIdError(f"ID prefix {ref!r} is ambiguous: matches {', '.join(hits[:10])}; type more characters")
-    folder, name = hits[0].split("/", 1)
-    return name[:-5], records.FOLDER_KIND[folder], hits[0]
+    hit = records.parse_path(hits[0])
+    if hit is None:
+        raise NotFoundError(f"no record with ID {ref!r} (not now, and not in the history)")
+    kind, rid = hit
+    return rid, kind, hits[0]
 
 
 def history(repo, ref: str, *, rev: str = "HEAD", limit: int | None = None) -> list[dict]:
     """Newest first: ``{commit, date, author, email, message, command, merge, changes}``."""
     import git as gitpython
 
+    from solarcli import records
+
     rid, kind, rel = record_path_for(repo, ref)
+    former = [p for p in (records.record_path(kind, rid), records.flat_path(kind, rid)) if p != rel]
     g = gitpython.Repo(repo.root)
-    try:
-        commits = list(g.iter_commits(rev, paths=rel, max_count=limit))
+    try:  # the path before 'solar migrate' too: the history goes on across the move
+        commits = list(g.iter_commits(rev, paths=[rel, *former], max_count=limit))
     except gitpython.GitCommandError as exc:
         raise NotFoundError(f"revision {rev!r}: {exc.stderr.strip().splitlines()[-1] if exc.stderr else exc}") from None
     out = []
     for c in commits:
-        new = _parse(_blob(c, rel))
+        new = _parse(_blob(c, rel, *former))
         parents = list(c.parents)
-        old = _parse(_blob(parents[0], rel)) if parents else {}
+        old = _parse(_blob(parents[0], rel, *former)) if parents else {}
         changes = field_changes(old, new)
         if len(parents) > 1:
             # a merge: keep only fields whose result is in neither parent (the merge's own work)
-            other_fields = {x["field"] for x in field_changes(_parse(_blob(parents[1], rel)), new)}
+            other_fields = {x["field"] for x in field_changes(_parse(_blob(parents[1], rel, *former)), new)}
             changes = [ch for ch in changes if ch["field"] in other_fields]
         if not changes and len(parents) > 1:
             continue

@@ -17,7 +17,9 @@ from pathlib import Path
 from solarcli.sync.driver import RECORD_DIRS
 
 DRIVER_NAME = "solar"
-ATTRIBUTE_LINES = [f"{d}/*.yaml merge={DRIVER_NAME}" for d in RECORD_DIRS]
+# '**/' matches zero or more folders: shard folders (leads/7/<id>.yaml) and the old flat layout
+ATTRIBUTE_LINES = [f"{d}/**/*.yaml merge={DRIVER_NAME}" for d in RECORD_DIRS]
+OLD_ATTRIBUTE_LINES = [f"{d}/*.yaml merge={DRIVER_NAME}" for d in RECORD_DIRS]  # replaced when seen
 ATTRIBUTES_HEADER = "# solar: merge record files field by field (solar merge-driver)"
 
 
@@ -80,20 +82,31 @@ def install_merge_driver(repo_root: Path | str, python: str | None = None) -> li
         # records never move: a deleted record and a similar new one are not a rename
         subprocess.run(["git", "-C", str(root), "config", "--local", "merge.renames", "false"], check=True)
     attrs = root / ".gitattributes"
-    text = attrs.read_text(encoding="utf-8") if attrs.exists() else ""
-    present = set(text.splitlines())
-    missing = [line for line in ATTRIBUTE_LINES if line not in present]
-    if not missing:
+    text = attributes_text(attrs.read_text(encoding="utf-8") if attrs.exists() else "")
+    if text is None:
         return []
-    if text and not text.endswith("\n"):
-        text += "\n"
-    if ATTRIBUTES_HEADER not in present:
-        text += ATTRIBUTES_HEADER + "\n"
-    text += "".join(line + "\n" for line in missing)
     tmp = attrs.with_name(".gitattributes.tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(attrs)
     return [".gitattributes"]
+
+
+def attributes_text(text: str) -> str | None:
+    """``.gitattributes`` with the record-file lines solar needs (old ones replaced), or None
+    when ``text`` already has them."""
+    lines = text.splitlines()
+    present = set(lines)
+    old = present.intersection(OLD_ATTRIBUTE_LINES)
+    missing = [line for line in ATTRIBUTE_LINES if line not in present]
+    if not missing and not old:
+        return None
+    if old:
+        text = "".join(ln + "\n" for ln in lines if ln not in old)
+    if text and not text.endswith("\n"):
+        text += "\n"
+    if ATTRIBUTES_HEADER not in present:
+        text += ATTRIBUTES_HEADER + "\n"
+    return text + "".join(line + "\n" for line in missing)
 
 
 def ensure_merge_driver(repo_root: Path | str) -> bool:

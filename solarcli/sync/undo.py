@@ -99,8 +99,7 @@ def undo(repo, *, dry_run: bool = False) -> dict:
                     _refuse_if_linked(repo, path, paths)
                     tx.remove_file(path)
                 elif is_record_path(path):  # restored, and a new change (for later merges)
-                    tx.save(Record(records.FOLDER_KIND[path.split("/", 1)[0]],
-                                   loads_roundtrip(before.decode("utf-8")), path))
+                    tx.save(Record(records.parse_path(path)[0], loads_roundtrip(before.decode("utf-8")), path))
                 else:
                     tx.write_file(path, before)
                 continue
@@ -112,8 +111,7 @@ def undo(repo, *, dry_run: bool = False) -> dict:
             t = loads_roundtrip(before.decode("utf-8")) if before else None
             res = merge_records(b, o, t, record_conflicts=False)
             result["kept"] += [f"{path}: {c['field']}" for c in res.conflicts]
-            folder = path.split("/", 1)[0]
-            kind = records.FOLDER_KIND[folder]
+            kind = records.parse_path(path)[0]
             if res.merged is None:
                 _refuse_if_linked(repo, path, paths)
                 tx.remove_file(path)
@@ -133,14 +131,8 @@ def _refuse_if_linked(repo, path: str, same_commit: list[str]) -> None:
         linked = repo.links_to(rid)
     except Exception:  # noqa: BLE001 - the index is a cache; do not block undo on it
         return
-    others = [r for r in linked if f"{_folder(r['kind'])}/{r['id']}.yaml" not in same_commit]
+    others = [r for r in linked if records.record_path(r["kind"], r["id"]) not in same_commit]
     if others:
         names = ", ".join(f"{r['kind']} {r['id'][:7]}" for r in others[:5])
         raise ConflictError(f"cannot undo: it would remove {path}, which {names} now link(s) to; "
                             "remove or relink those first")
-
-
-def _folder(kind: str) -> str:
-    from solarcli import records
-
-    return records.KINDS.get(kind, kind)

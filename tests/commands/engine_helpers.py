@@ -39,4 +39,4 @@ def commits(root: Path) -> int:
 
 
 def project_file(root: Path, pid: str) -> Path:
-    return root / "projects" / f"{pid}.yaml"
+    return root / "projects" / pid[0] / f"{pid}.yaml"

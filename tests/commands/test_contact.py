@@ -20,7 +20,7 @@ def head(root):
 
 
 def load(root, rid, folder="contacts"):
-    return yaml.safe_load((root / folder / f"{rid}.yaml").read_text())
+    return yaml.safe_load((root / folder / rid[0] / f"{rid}.yaml").read_text())
 
 
 # ------------------------------------------------------------------------ add
@@ -50,7 +50,7 @@ def test_add_company(records, ok):
 def test_add_needs_a_name(records, fail):
     r = fail(2, "contact", "add", "--email", "a@b.de")
     assert "NAME" in r.stderr
-    assert list((records / "contacts").glob("*.yaml")) == []
+    assert list((records / "contacts").rglob("*.yaml")) == []
 
 
 @pytest.mark.parametrize("opt,value,field", [("--email", "not-an-email", "emails"),
@@ -62,7 +62,7 @@ def test_add_rejects_invalid_email_and_phone(records, fail, opt, value, field):
     r = fail(4, "contact", "add", "Ada", opt, value)
     assert value in r.stderr and field in r.stderr and "expected" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
-    assert head(records) == before and list((records / "contacts").glob("*.yaml")) == []
+    assert head(records) == before and list((records / "contacts").rglob("*.yaml")) == []
 
 
 # ------------------------------------------------------------------------ list
@@ -127,7 +127,7 @@ def test_list_sort_limit_columns(people, ok, fail):
 def test_list_since_until(people, records, ok, fail):
     a, b, c = people
     for rid, day in ((a, "2025-01-10"), (b, "2025-03-05"), (c, "2025-06-30")):
-        p = records / "contacts" / f"{rid}.yaml"
+        p = records / "contacts" / rid[0] / f"{rid}.yaml"
         text = p.read_text()
         created = load(records, rid)["created"]
         p.write_text(text.replace(f"created: '{created}'", f"created: '{day}T09:00:00Z'"))
@@ -195,7 +195,7 @@ def test_set_refuses_reserved_fields(records, ok, fail, assignment, words):
 
 def test_set_rejects_unknown_field_invalid_values_and_bad_syntax(records, ok, fail):
     c = ok("contact", "add", "Ada", "--email", "ada@example.com").strip()
-    before, text = head(records), (records / "contacts" / f"{c}.yaml").read_text()
+    before, text = head(records), (records / "contacts" / c[0] / f"{c}.yaml").read_text()
     r = fail(4, "contact", "set", c, "shoe_size=42")
     assert "shoe_size" in r.stderr and "unknown field" in r.stderr and "custom.NAME" in r.stderr
     r = fail(4, "contact", "set", c, "emails=ada@@example")
@@ -210,7 +210,7 @@ def test_set_rejects_unknown_field_invalid_values_and_bad_syntax(records, ok, fa
     r = fail(4, "contact", "set", c, "name=")  # a contact needs a name
     assert "name" in r.stderr
     assert head(records) == before
-    assert (records / "contacts" / f"{c}.yaml").read_text() == text
+    assert (records / "contacts" / c[0] / f"{c}.yaml").read_text() == text
 
 
 def test_set_unknown_record(records, fail):
@@ -258,7 +258,7 @@ def test_edit_saves_a_valid_result_keeping_the_comment(records, ok, editor, gitl
     seen = editor({"replace": ["name: Ada", "name: Ada King  # married name"]})
     r = ok("contact", "edit", c)
     assert r == ""
-    path = records / "contacts" / f"{c}.yaml"
+    path = records / "contacts" / c[0] / f"{c}.yaml"
     assert "name: Ada King  # married name" in path.read_text()
     assert len(seen()) == 1 and f"id: {c}" in seen()[0]
     assert gitlog(records)[0] == f"contact {c[:7]}: edit"
@@ -268,7 +268,7 @@ def test_edit_saves_a_valid_result_keeping_the_comment(records, ok, editor, gitl
 
 def test_edit_invalid_result_then_abort_leaves_the_file_untouched(records, ok, cli, editor):
     c = ok("contact", "add", "Ada", "--email", "ada@example.com").strip()
-    path = records / "contacts" / f"{c}.yaml"
+    path = records / "contacts" / c[0] / f"{c}.yaml"
     before, before_head = path.read_bytes(), head(records)
     seen = editor({"replace": ["ada@example.com", "ada-at-example"]})
     r = cli("contact", "edit", c, input="a\n")
@@ -304,7 +304,7 @@ def test_edit_without_changes_makes_no_commit(records, ok, cli, editor):
 
 def test_edit_refuses_changing_the_id(records, ok, cli, editor):
     c = ok("contact", "add", "Ada").strip()
-    path = records / "contacts" / f"{c}.yaml"
+    path = records / "contacts" / c[0] / f"{c}.yaml"
     before = path.read_bytes()
     editor({"replace": [f"id: {c}", "id: abcdefghjk"]})
     r = cli("contact", "edit", c, input="a\n")
@@ -316,7 +316,7 @@ def test_edit_refuses_changing_the_id(records, ok, cli, editor):
 def test_rm_unlinked_contact(records, ok, gitlog):
     c = ok("contact", "add", "Ada").strip()
     ok("contact", "rm", c)
-    assert not (records / "contacts" / f"{c}.yaml").exists()
+    assert not (records / "contacts" / c[0] / f"{c}.yaml").exists()
     assert gitlog(records)[0] == f"contact {c[:7]}: remove Ada"
     assert git(records, "status", "--porcelain") == ""
     assert ok("contact", "list", "--format", "json").strip() == "[]"
@@ -328,7 +328,7 @@ def test_rm_refused_while_linked(records, ok, fail):
     before = head(records)
     r = fail(5, "contact", "rm", c)
     assert f"lead {lead[:7]}" in r.stderr and "--force" in r.stderr
-    assert (records / "contacts" / f"{c}.yaml").exists() and head(records) == before
+    assert (records / "contacts" / c[0] / f"{c}.yaml").exists() and head(records) == before
 
 
 def test_rm_force_clears_the_links_in_one_commit(records, ok, cli):
@@ -338,11 +338,11 @@ def test_rm_force_clears_the_links_in_one_commit(records, ok, cli):
     r = cli("contact", "rm", c, "--force")
     assert r.exit_code == 0, r.stderr
     assert l1[:7] in r.stderr and l2[:7] in r.stderr  # says what happened to the links
-    assert not (records / "contacts" / f"{c}.yaml").exists()
+    assert not (records / "contacts" / c[0] / f"{c}.yaml").exists()
     for lead in (l1, l2):
         assert "contact" not in load(records, lead, "leads")
     changed = sorted(git(records, "show", "--name-only", "--format=", "HEAD").split())
-    assert changed == sorted([f"contacts/{c}.yaml", f"leads/{l1}.yaml", f"leads/{l2}.yaml"])
+    assert changed == sorted([f"contacts/{c[0]}/{c}.yaml", f"leads/{l1[0]}/{l1}.yaml", f"leads/{l2[0]}/{l2}.yaml"])
     assert json.loads(ok("lead", "list", "--format", "json"))[0]["contact"] is None
 
 
@@ -370,7 +370,7 @@ real.write_text(real.read_text() + "# changed by someone else meanwhile\n")
 
 def test_edit_refuses_to_overwrite_a_change_made_meanwhile(records, ok, cli, tmp_path, monkeypatch):
     c = ok("contact", "add", "Ada").strip()
-    path = records / "contacts" / f"{c}.yaml"
+    path = records / "contacts" / c[0] / f"{c}.yaml"
     script = tmp_path / "ed.py"
     script.write_text(CONCURRENT_EDITOR)
     monkeypatch.setenv("EDITOR", f"{sys.executable} {script} {path}")

@@ -12,7 +12,7 @@ from solarcli.importing.dupes import find_dupes, name_key, plan_merge
 
 
 def load(records: Path, kind: str, rid: str) -> dict:
-    return yaml.safe_load((records / f"{kind}s" / f"{rid}.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load((records / f"{kind}s" / rid[0] / f"{rid}.yaml").read_text(encoding="utf-8"))
 
 
 def git(root: Path, *args: str) -> str:
@@ -81,7 +81,7 @@ def test_merge_moves_everything_and_removes_other(people, records, ok, tmp_path)
     out = ok("contact", "merge", keep[:6], other[:6])
     assert "conflict" in out and "Juergen Mueller" in out
     assert int(git(records, "rev-list", "--count", "HEAD")) == int(before) + 1
-    assert not (records / "contacts" / f"{other}.yaml").exists()
+    assert not (records / "contacts" / other[0] / f"{other}.yaml").exists()
     k = load(records, "contact", keep)
     assert k["name"] == "Jürgen Müller"  # KEEP wins
     assert k["emails"] == ["juergen.mueller@example.de", "j.mueller@mueller-it.de"]

@@ -23,7 +23,7 @@ def test_entered_tier_end_to_end_from_a_converted_lead(records, ok):
     lead = ok("lead", "add", "--title", "PV family home", "--name", "Ada Muster", "--annual-kwh", "4500",
               "--profile", "family-day", "--lat", "36.1", "--lon", "-79.95", "--country", "DE").strip()
     ok("lead", "convert", lead)
-    pid = load_fast(records / "leads" / f"{lead}.yaml")["project"]
+    pid = load_fast(records / "leads" / lead[0] / f"{lead}.yaml")["project"]
     ok("design", "add", pid, "A", "--module", "Acme 400", "--module-wp", "400", "--count", "25",
        "--annual-kwh", "10000", "--tool", "PVGIS 5.3")
     ok("project", "tariff", pid, "--purchase", "0.30", "--export", "0.08", "--regime", "feed-in", "--escalation", "0")

@@ -46,7 +46,7 @@ def test_init_region_follows_the_locale(tmp_path, ok):
     cfg = yaml.safe_load((root / "solar.yaml").read_text())
     assert cfg["phone_region"] == "TR" and cfg["currency"] == "TRY"
     c = ok("--repo", root, "contact", "add", "Ayşe", "--phone", "0212 555 12 34").strip()
-    assert yaml.safe_load((root / "contacts" / f"{c}.yaml").read_text())["phones"] == ["+902125551234"]
+    assert yaml.safe_load((root / "contacts" / c[0] / f"{c}.yaml").read_text())["phones"] == ["+902125551234"]
 
 
 def test_init_twice_is_refused(tmp_path, ok, fail):
@@ -110,10 +110,10 @@ def test_repo_option_and_env_and_walking_up(tmp_path, ok, fail, monkeypatch):
     ok("init", a, "--company", "A")
     ok("init", b, "--company", "B")
     ca = ok("--repo", a, "contact", "add", "In A").strip()
-    assert (a / "contacts" / f"{ca}.yaml").exists()
+    assert (a / "contacts" / ca[0] / f"{ca}.yaml").exists()
     monkeypatch.setenv("SOLAR_REPO", str(b))
     cb = ok("contact", "add", "In B").strip()
-    assert (b / "contacts" / f"{cb}.yaml").exists()
+    assert (b / "contacts" / cb[0] / f"{cb}.yaml").exists()
     # --repo wins over SOLAR_REPO
     assert "In A" in ok("--repo", a, "contact", "list") and "In B" not in ok("--repo", a, "contact", "list")
     # SOLAR_REPO wins over the working directory
@@ -126,7 +126,7 @@ def test_repo_option_and_env_and_walking_up(tmp_path, ok, fail, monkeypatch):
     monkeypatch.chdir(deep)
     assert "In A" in ok("contact", "list")
     cc = ok("contact", "add", "From deep").strip()
-    assert (a / "contacts" / f"{cc}.yaml").exists()
+    assert (a / "contacts" / cc[0] / f"{cc}.yaml").exists()
 
 
 def test_repo_paths_that_are_not_repositories_are_named(tmp_path, fail, monkeypatch):
@@ -179,5 +179,5 @@ def test_company_and_user_names_with_yaml_special_characters(tmp_path, ok, monke
     assert data["users"][0]["name"] == "Jürgen O'Neill: #1"
     c = ok("--repo", root, "contact", "add", "Ada").strip()
     ok("--repo", root, "note", "add", c, "hi")
-    note = yaml.safe_load((root / "contacts" / f"{c}.yaml").read_text())["notes"][0]
+    note = yaml.safe_load((root / "contacts" / c[0] / f"{c}.yaml").read_text())["notes"][0]
     assert note["by"] == data["users"][0]["id"]

@@ -19,7 +19,7 @@ def head(root):
 
 
 def load(root, rid, folder="leads"):
-    return yaml.safe_load((root / folder / f"{rid}.yaml").read_text())
+    return yaml.safe_load((root / folder / rid[0] / f"{rid}.yaml").read_text())
 
 
 def listed(ok, *args, kind="lead"):
@@ -91,7 +91,7 @@ def test_add_errors_write_nothing(records, ok, fail):
     assert "zzzzzz" in r.stderr
     fail(2, "lead", "add", "--title", "x", "--facility", "castle")
     fail(2, "lead", "add", "--title", "x", "--lat", "91")
-    assert head(records) == before and list((records / "leads").glob("*.yaml")) == []
+    assert head(records) == before and list((records / "leads").rglob("*.yaml")) == []
 
 
 # ------------------------------------------------------------------------ list
@@ -152,7 +152,7 @@ def test_list_filter_errors(pipeline, fail):
 def test_list_since_until(pipeline, records, ok):
     p = pipeline
     for key, day in (("a", "2025-01-10"), ("b", "2025-03-05"), ("c", "2025-06-30")):
-        path = records / "leads" / f"{p[key]}.yaml"
+        path = records / "leads" / p[key][0] / f"{p[key]}.yaml"
         created = load(records, p[key])["created"]
         path.write_text(path.read_text().replace(f"created: '{created}'", f"created: '{day}T23:59:59Z'"))
     git(records, "commit", "-qam", "backdate")
@@ -238,12 +238,12 @@ def test_set_dotted_lists_custom_and_links(records, ok):
 ])
 def test_set_refuses_bad_values(records, ok, fail, assignment, code, words):
     lead = ok("lead", "add", "--title", "Roof").strip()
-    before, text = head(records), (records / "leads" / f"{lead}.yaml").read_bytes()
+    before, text = head(records), (records / "leads" / lead[0] / f"{lead}.yaml").read_bytes()
     r = fail(code, "lead", "set", lead, assignment)
     for w in words:
         assert w in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
-    assert head(records) == before and (records / "leads" / f"{lead}.yaml").read_bytes() == text
+    assert head(records) == before and (records / "leads" / lead[0] / f"{lead}.yaml").read_bytes() == text
 
 
 # ------------------------------------------------------------------------ stage
@@ -342,7 +342,7 @@ def test_convert_copies_fields_and_links_both_ways(records, ok, cli, gitlog):
     last = d["stage_history"][-1]
     assert (last["from"], last["to"], last["by"]) == ("new", "converted", "test") and project in last["reason"]
     assert gitlog(records)[0].startswith(f"lead {lead[:7]}: convert to project {project[:7]}")
-    assert len(list((records / "contacts").glob("*.yaml"))) == 1  # no new contact
+    assert len(list((records / "contacts").rglob("*.yaml"))) == 1  # no new contact
     shown = json.loads(ok("contact", "show", c, "--format", "json"))
     assert shown["projects"] == [project]
     # the lead's notes stay on the lead and show on the project's timeline
@@ -365,7 +365,7 @@ def test_convert_matches_an_existing_contact_by_email(records, ok):
     project = ok("lead", "convert", lead).strip()
     assert load(records, project, "projects")["contact"] == c
     assert load(records, lead)["contact"] == c
-    assert len(list((records / "contacts").glob("*.yaml"))) == 1
+    assert len(list((records / "contacts").rglob("*.yaml"))) == 1
 
 
 def test_convert_matches_an_existing_contact_by_phone(records, ok):
@@ -380,7 +380,7 @@ def test_convert_creates_the_contact_from_the_prospect(records, ok, gitlog):
               "--phone", "0170 1234567", "--city", "Köln").strip()
     n = len(gitlog(records))
     project = ok("lead", "convert", lead).strip()
-    (cfile,) = list((records / "contacts").glob("*.yaml"))
+    (cfile,) = list((records / "contacts").rglob("*.yaml"))
     contact = yaml.safe_load(cfile.read_text())
     assert contact["name"] == "Max Mustermann" and contact["company"] == "Muster KG"
     assert contact["emails"] == ["max@example.de"] and contact["phones"] == ["+491701234567"]
@@ -403,7 +403,7 @@ def test_second_conversion_is_refused(records, ok, fail, gitlog):
     r = fail(5, "lead", "stage", lead, "qualified")
     assert "converted" in r.stderr
     assert head(records) == before
-    assert len(list((records / "projects").glob("*.yaml"))) == 1
+    assert len(list((records / "projects").rglob("*.yaml"))) == 1
 
 
 def test_lost_lead_and_lead_without_contact_details_are_refused(records, ok, fail):
@@ -417,7 +417,7 @@ def test_lost_lead_and_lead_without_contact_details_are_refused(records, ok, fai
     r = fail(4, "lead", "convert", bare)
     assert "contact" in r.stderr
     assert head(records) == before
-    assert list((records / "projects").glob("*.yaml")) == [] and list((records / "contacts").glob("*.yaml")) == []
+    assert list((records / "projects").rglob("*.yaml")) == [] and list((records / "contacts").rglob("*.yaml")) == []
 
 
 # ------------------------------------------------------------------------ board
@@ -461,7 +461,7 @@ def test_rm_converted_lead_refused_while_project_links_it(records, ok, fail):
     r = fail(5, "lead", "rm", lead)
     assert f"project {project[:7]}" in r.stderr
     ok("lead", "rm", lead, "--force")
-    assert not (records / "leads" / f"{lead}.yaml").exists()
+    assert not (records / "leads" / lead[0] / f"{lead}.yaml").exists()
     assert "lead" not in load(records, project, "projects")
 
 
@@ -480,7 +480,7 @@ def test_edit_refuses_a_stage_outside_the_pipeline(records, ok, cli, tmp_path, m
     script = tmp_path / "ed.py"
     script.write_text(EDITOR)
     monkeypatch.setenv("EDITOR", f"{_sys.executable} {script}")
-    path = records / "leads" / f"{lead}.yaml"
+    path = records / "leads" / lead[0] / f"{lead}.yaml"
     before, before_head = path.read_bytes(), head(records)
     r = cli("lead", "edit", lead, input="a\n")
     assert r.exit_code == 4
@@ -490,7 +490,7 @@ def test_edit_refuses_a_stage_outside_the_pipeline(records, ok, cli, tmp_path, m
 
 def test_a_dangling_link_is_named_when_the_record_is_written(records, ok, fail):
     lead = ok("lead", "add", "--title", "Roof").strip()
-    path = records / "leads" / f"{lead}.yaml"
+    path = records / "leads" / lead[0] / f"{lead}.yaml"
     path.write_text(path.read_text() + "contact: abcdefghjk\n")
     git(records, "commit", "-qam", "link to a contact that does not exist (e.g. removed in another clone)")
     before = head(records)
@@ -560,7 +560,7 @@ def test_numbers_must_be_finite(records, ok, fail, args):
 def test_add_refuses_non_finite_numbers(records, fail):
     fail(4, "lead", "add", "--title", "x", "--value", "inf")
     fail(4, "lead", "add", "--title", "x", "--annual-kwh", "nan")
-    assert list((records / "leads").glob("*.yaml")) == []
+    assert list((records / "leads").rglob("*.yaml")) == []
 
 
 def test_a_lead_whose_project_was_removed_can_be_reopened_and_converted_again(records, ok, fail):

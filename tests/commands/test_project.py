@@ -19,7 +19,7 @@ def head(root):
 
 
 def load(root, rid, folder="projects"):
-    return yaml.safe_load((root / folder / f"{rid}.yaml").read_text())
+    return yaml.safe_load((root / folder / rid[0] / f"{rid}.yaml").read_text())
 
 
 def listed(ok, *args):
@@ -55,7 +55,7 @@ def test_add_errors(records, ok, fail):
     fail(2, "project", "add", "Bad type", "--contact", c, "--type", "deluxe")
     lead = ok("lead", "add", "--title", "x").strip()
     fail(3, "project", "add", "Lead is no contact", "--contact", lead)
-    assert list((records / "projects").glob("*.yaml")) == []
+    assert list((records / "projects").rglob("*.yaml")) == []
     assert git(records, "rev-list", "--count", f"{before}..HEAD").strip() == "1"  # only the lead
 
 
@@ -146,6 +146,6 @@ def test_rm_project_refused_while_a_lead_links_it(records, ok, fail):
     r = fail(5, "project", "rm", project)
     assert f"lead {lead[:7]}" in r.stderr
     ok("project", "rm", project, "--force")
-    assert not (records / "projects" / f"{project}.yaml").exists()
+    assert not (records / "projects" / project[0] / f"{project}.yaml").exists()
     assert "project" not in load(records, lead, "leads")
     assert git(records, "status", "--porcelain") == ""

@@ -77,7 +77,7 @@ def test_output_option_writes_only_that_file(records, project_id, cli, tmp_path)
     assert text.startswith("# Solar proposal: Schneider residence")
     assert "| **Total price** | **€16,084.49** |" in text
     assert commits(records) == before
-    assert not list((records / "proposals").glob("*.yaml"))
+    assert not list((records / "proposals").rglob("*.yaml"))
     status = subprocess.run(["git", "status", "--porcelain"], cwd=records, capture_output=True, text=True).stdout
     assert status == ""
 
@@ -124,7 +124,7 @@ def test_mark_moves_the_project_stage_where_the_pipeline_says(records, project_i
     out = ok("proposal", "mark", prop[:6], "sent", "--note", "by e-mail")
     assert out.strip().endswith(": sent")
     assert gitlog(records)[0] == f"proposal {rows[0]['number']}: draft -> sent; project {pid7}: stage design -> proposal (by e-mail)"
-    assert files_in_head(records) == sorted([f"projects/{project_id}.yaml", f"proposals/{prop}.yaml"])
+    assert files_in_head(records) == sorted([f"projects/{project_id[0]}/{project_id}.yaml", f"proposals/{prop[0]}/{prop}.yaml"])
     assert json.loads(ok("project", "show", project_id, "--format", "json"))["stage"] == "proposal"
     ok("proposal", "mark", prop, "accepted")
     project = json.loads(ok("project", "show", project_id, "--format", "json"))

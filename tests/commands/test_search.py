@@ -11,6 +11,12 @@ import pytest
 import yaml
 
 
+def in_shard(path):
+    """A record file path whose shard folder (the ID's first character) exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def git(root, *args):
     return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
 
@@ -83,7 +89,7 @@ def test_index_status_and_rebuild(world, records, ok, cli):
 
 def test_index_status_reports_reparsed_files(world, records, ok):
     ok("index", "status")
-    p = records / "contacts" / f"{world['other']}.yaml"
+    p = records / "contacts" / world['other'][0] / f"{world['other']}.yaml"
     p.write_text(p.read_text().replace("Hamburg", "Bremen"))
     st = json.loads(ok("index", "status", "--format", "json"))
     assert st["reparsed"] == 1 and st["records"] == 4
@@ -120,7 +126,7 @@ def test_a_corrupt_index_is_not_a_crash(world, records, cli, ok):
 def test_hand_edits_show_immediately(world, records, ok):
     lead = world["lead"]
     assert lead_rows(ok)[lead]["name"] == "Roof in Potsdam"
-    p = records / "leads" / f"{lead}.yaml"
+    p = records / "leads" / lead[0] / f"{lead}.yaml"
     # same length on purpose: only the content differs
     p.write_text(p.read_text().replace("title: Roof in Potsdam", "title: Roof in Pottsdm"))
     assert lead_rows(ok)[lead]["name"] == "Roof in Pottsdm"
@@ -135,7 +141,7 @@ def test_hand_edits_show_immediately(world, records, ok):
 def test_edits_within_the_same_instant_are_seen(world, records, ok):
     """A file rewritten with the same size and the same mtime as when it was indexed."""
     lead = world["lead"]
-    p = records / "leads" / f"{lead}.yaml"
+    p = records / "leads" / lead[0] / f"{lead}.yaml"
     ok("lead", "list")
     st = p.stat()
     p.write_text(p.read_text().replace("Roof in Potsdam", "Roof in Nauen!!"))
@@ -145,12 +151,12 @@ def test_edits_within_the_same_instant_are_seen(world, records, ok):
 
 
 def test_files_added_and_deleted_by_hand(world, records, ok, fail):
-    p = records / "leads" / f"{world['lead']}.yaml"
+    p = records / "leads" / world['lead'][0] / f"{world['lead']}.yaml"
     p.unlink()
     assert lead_rows(ok) == {}
     assert found(ok, "wallbox") == []
     fail(3, "lead", "show", world["lead"][:7])
-    (records / "leads" / "abcdefghjk.yaml").write_text(
+    in_shard(records / "leads" / "a" / "abcdefghjk.yaml").write_text(
         "id: abcdefghjk\ntitle: Written by hand\nstage: contacted\ncreated: '2026-01-01T00:00:00Z'\n")
     assert list(lead_rows(ok, "--stage", "contacted")) == ["abcdefghjk"]
     assert "Written by hand" in ok("lead", "show", "abcdefg")
@@ -202,13 +208,13 @@ BROKEN = [
 def test_broken_yaml_is_an_error_never_skipped(world, records, ok, fail, tail, words):
     lead = world["lead"]
     ok("lead", "list")
-    p = records / "leads" / f"{lead}.yaml"
+    p = records / "leads" / lead[0] / f"{lead}.yaml"
     good = p.read_text()
     p.write_text(good + tail)
     for args in (("lead", "list"), ("search", "berlin"), ("lead", "board"), ("lead", "list"),
                  ("contact", "list"), ("index", "status"), ("show", lead[:6])):
         r = fail(4, *args)
-        assert f"leads/{lead}.yaml" in r.stderr, (args, r.stderr)
+        assert f"leads/{lead[0]}/{lead}.yaml" in r.stderr, (args, r.stderr)
         for w in words:
             assert w in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1 and r.stdout == ""
@@ -218,20 +224,20 @@ def test_broken_yaml_is_an_error_never_skipped(world, records, ok, fail, tail, w
 
 
 def test_record_whose_id_does_not_match_its_file_is_an_error(world, records, fail):
-    (records / "leads" / "abcdefghjk.yaml").write_text("id: zzzzzzzzzz\ntitle: Copied file\nstage: new\n")
+    in_shard(records / "leads" / "a" / "abcdefghjk.yaml").write_text("id: zzzzzzzzzz\ntitle: Copied file\nstage: new\n")
     r = fail(4, "lead", "list")
-    assert "leads/abcdefghjk.yaml" in r.stderr and "zzzzzzzzzz" in r.stderr
+    assert "leads/a/abcdefghjk.yaml" in r.stderr and "zzzzzzzzzz" in r.stderr
 
 
 def test_record_that_is_not_a_mapping_is_an_error(world, records, fail):
-    (records / "contacts" / "abcdefghjk.yaml").write_text("- just\n- a list\n")
+    in_shard(records / "contacts" / "a" / "abcdefghjk.yaml").write_text("- just\n- a list\n")
     r = fail(4, "search", "ada")
-    assert "contacts/abcdefghjk.yaml" in r.stderr
+    assert "contacts/a/abcdefghjk.yaml" in r.stderr
 
 
 def test_writing_commands_refuse_to_build_on_a_broken_record(world, records, ok, fail):
     lead = world["lead"]
-    p = records / "leads" / f"{lead}.yaml"
+    p = records / "leads" / lead[0] / f"{lead}.yaml"
     p.write_text(p.read_text() + "title: [unclosed\n")
     before = head(records)
     fail(4, "note", "add", lead, "x")
@@ -255,3 +261,24 @@ def test_read_only_commands_never_change_tracked_files(world, records, ok):
     # the index and lock live in the gitignored .solar/ folder
     assert (records / ".solar" / "index.sqlite").exists()
     assert git(records, "check-ignore", ".solar/index.sqlite").strip() == ".solar/index.sqlite"
+
+
+def test_the_two_process_scan_of_a_big_repository_sees_every_change(world, records, ok, monkeypatch):
+    """Big repositories stat their shard folders in two processes; the digests and what the
+    index notices must be exactly those of the one-process scan."""
+    from solarcli.storage import index as ix
+
+    small = ix.Index(records)
+    dirs, size = small._shards()
+    sequential = small._digests(dirs, size)
+    monkeypatch.setattr(ix, "PARALLEL_SCAN_BYTES", 0)
+    assert len(dirs) >= 3 and small._digests(dirs, size) == sequential
+    lead, other = world["lead"], world["other"]
+    p = records / "leads" / lead[0] / f"{lead}.yaml"
+    p.write_text(p.read_text().replace("Roof in Potsdam", "Roof in Werder"))
+    q = records / "contacts" / other[0] / f"{other}.yaml"
+    q.write_text(q.read_text().replace("Hamburg", "Bremen"))
+    assert lead_rows(ok)[lead]["name"] == "Roof in Werder"
+    assert json.loads(ok("contact", "show", other, "--format", "json"))["address"]["city"] == "Bremen"
+    st = json.loads(ok("index", "status", "--format", "json"))
+    assert st["reparsed"] == 0

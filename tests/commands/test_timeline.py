@@ -24,7 +24,7 @@ def changed(root, rev="HEAD"):
 
 
 def load(root, rid, folder="leads"):
-    return yaml.safe_load((root / folder / f"{rid}.yaml").read_text())
+    return yaml.safe_load((root / folder / rid[0] / f"{rid}.yaml").read_text())
 
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -45,14 +45,14 @@ def test_note_add_prints_its_id_and_is_one_commit(records, ok, cli, lead, gitlog
     (note,) = load(records, lead)["notes"]
     assert note["id"] == nid and note["text"] == "Called, wants an offer by Friday" and note["by"] == "test"
     assert ISO.match(note["at"])
-    assert changed(records) == [f"leads/{lead}.yaml"]
+    assert changed(records) == [f"leads/{lead[0]}/{lead}.yaml"]
     assert gitlog(records)[0] == f"lead {lead[:7]}: note: Called, wants an offer by Friday"
 
 
 def test_multiline_note_is_a_literal_block(records, ok, lead):
     text = "Site visit:\n- roof faces south\n- 35 degrees\n\nNext: send offer"
     ok("note", "add", lead, text)
-    raw = (records / "leads" / f"{lead}.yaml").read_text()
+    raw = (records / "leads" / lead[0] / f"{lead}.yaml").read_text()
     assert "text: |" in raw and "    - roof faces south\n" in raw
     assert load(records, lead)["notes"][0]["text"] == text
 
@@ -110,7 +110,7 @@ def test_activity_add_and_done(records, ok, cli, lead, gitlog):
     ok("activity", "done", lead, aid[:4])
     (act,) = load(records, lead)["activities"]
     assert act["done"] is True and ISO.match(act["done_at"])
-    assert changed(records) == [f"leads/{lead}.yaml"]
+    assert changed(records) == [f"leads/{lead[0]}/{lead}.yaml"]
 
 
 def test_activity_relative_due_dates(records, ok, lead):
@@ -168,7 +168,7 @@ def test_doc_attach_copies_the_file_with_size_and_sha256(records, ok, cli, lead,
     assert doc["name"] == "Angebot 2026.pdf" and doc["path"] == rel
     assert doc["size"] == len(content) and doc["sha256"] == hashlib.sha256(content).hexdigest()
     assert doc["by"] == "test" and ISO.match(doc["at"])
-    assert changed(records) == sorted([rel, f"leads/{lead}.yaml"])
+    assert changed(records) == sorted([rel, f"leads/{lead[0]}/{lead}.yaml"])
     assert gitlog(records)[0] == f"lead {lead[:7]}: attach Angebot 2026.pdf"
     f.write_bytes(b"changed afterwards")
     assert (records / rel).read_bytes() == content  # a copy, not a link
@@ -225,7 +225,7 @@ def test_doc_list_and_get(records, ok, cli, fail, lead, tmp_path):
 def test_doc_get_never_reads_outside_the_repository(records, ok, fail, lead, tmp_path):
     secret = records.parent / "secret.txt"
     secret.write_text("top secret")
-    path = records / "leads" / f"{lead}.yaml"
+    path = records / "leads" / lead[0] / f"{lead}.yaml"
     path.write_text(path.read_text() + "documents:\n  - name: s.txt\n    path: ../secret.txt\n    size: 10\n")
     git(records, "commit", "-qam", "hand-edited, hostile")
     r = fail(4, "doc", "get", lead, "s.txt")
@@ -291,7 +291,7 @@ def test_show_never_follows_a_link_out_of_the_repository(records, ok, fail):
     outside.write_text("id: outside\nnotes:\n  - at: '2026-01-01T00:00:00Z'\n    by: x\n    text: SECRET CONTENT\n")
     c = ok("contact", "add", "Ada").strip()
     p = ok("project", "add", "P", "--contact", c).strip()
-    path = records / "projects" / f"{p}.yaml"
+    path = records / "projects" / p[0] / f"{p}.yaml"
     path.write_text(path.read_text() + "lead: ../../outside\n")
     res = ok("project", "show", p, "--format", "json")
     assert "SECRET CONTENT" not in res

@@ -55,14 +55,14 @@ def test_each_change_is_one_commit_with_only_its_paths(records, ok, gitlog):
     n = commit_count(records)
     c = ok("contact", "add", "Ada Lovelace").strip()
     assert commit_count(records) == n + 1
-    assert files_of(records) == [f"contacts/{c}.yaml"]
+    assert files_of(records) == [f"contacts/{c[0]}/{c}.yaml"]
     lead = ok("lead", "add", "--title", "Roof", "--contact", c).strip()
-    assert files_of(records) == [f"leads/{lead}.yaml"]
+    assert files_of(records) == [f"leads/{lead[0]}/{lead}.yaml"]
     ok("lead", "stage", lead, "contacted")
-    assert files_of(records) == [f"leads/{lead}.yaml"]
+    assert files_of(records) == [f"leads/{lead[0]}/{lead}.yaml"]
     assert gitlog(records)[0] == f"lead {lead[:7]}: stage new -> contacted"
     project = ok("lead", "convert", lead).strip()
-    assert files_of(records) == sorted([f"leads/{lead}.yaml", f"projects/{project}.yaml"])
+    assert files_of(records) == sorted([f"leads/{lead[0]}/{lead}.yaml", f"projects/{project[0]}/{project}.yaml"])
     assert commit_count(records) == n + 4
     assert git(records, "status", "--porcelain") == ""
 
@@ -85,17 +85,17 @@ def test_a_users_staged_file_is_not_committed_and_stays_staged(records, ok):
     cfg.write_text(cfg.read_text() + "# my pending change\n")
     git(records, "add", "solar.yaml")
     c = ok("contact", "add", "Ada").strip()
-    assert files_of(records) == [f"contacts/{c}.yaml"]
+    assert files_of(records) == [f"contacts/{c[0]}/{c}.yaml"]
     assert sorted(git(records, "diff", "--cached", "--name-only").split()) == ["my-notes.txt", "solar.yaml"]
     assert "my pending change" not in git(records, "show", "HEAD:solar.yaml")
     # and an unstaged edit of another record is not committed either
     other = ok("contact", "add", "Bob").strip()
-    p = records / "contacts" / f"{other}.yaml"
+    p = records / "contacts" / other[0] / f"{other}.yaml"
     p.write_text(p.read_text().replace("name: Bob", "name: Bobby"))
     ok("note", "add", c, "hello")
-    assert files_of(records) == [f"contacts/{c}.yaml"]
-    assert "name: Bob\n" in git(records, "show", f"HEAD:contacts/{other}.yaml")
-    assert f"contacts/{other}.yaml" in git(records, "status", "--porcelain")
+    assert files_of(records) == [f"contacts/{c[0]}/{c}.yaml"]
+    assert "name: Bob\n" in git(records, "show", f"HEAD:contacts/{other[0]}/{other}.yaml")
+    assert f"contacts/{other[0]}/{other}.yaml" in git(records, "status", "--porcelain")
 
 
 def test_no_commit_when_nothing_changes(records, ok):
@@ -134,10 +134,10 @@ def test_author_from_as_user_of_solar_yaml(records, ok):
     c = ok("--as", "anna", "contact", "add", "Ada").strip()
     assert author(records) == "Anna Schmidt <anna@sunny.example>"
     ok("--as", "anna", "note", "add", c, "called her")
-    data = yaml.safe_load((records / "contacts" / f"{c}.yaml").read_text())
+    data = yaml.safe_load((records / "contacts" / c[0] / f"{c}.yaml").read_text())
     assert data["notes"][0]["by"] == "anna"
     ok("note", "add", c, "and again")
-    data = yaml.safe_load((records / "contacts" / f"{c}.yaml").read_text())
+    data = yaml.safe_load((records / "contacts" / c[0] / f"{c}.yaml").read_text())
     assert data["notes"][1]["by"] == "test"
     assert author(records) == "Test User <test@example.com>"
 
@@ -147,7 +147,7 @@ def test_as_unknown_user_is_refused(records, ok, fail):
     r = fail(4, "--as", "mallory", "contact", "add", "Ada")
     assert "mallory" in r.stderr and "anna" in r.stderr
     assert head(records) == before
-    assert list((records / "contacts").glob("*.yaml")) == []
+    assert list((records / "contacts").rglob("*.yaml")) == []
 
 
 def test_missing_git_identity_is_exit_7_and_nothing_is_written(records, ok, fail, tmp_path, monkeypatch):
@@ -188,10 +188,10 @@ def test_two_concurrent_writers_both_land(records, ok):
     for p in procs:
         out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
-    data = yaml.safe_load((records / "leads" / f"{lead}.yaml").read_text())
+    data = yaml.safe_load((records / "leads" / lead[0] / f"{lead}.yaml").read_text())
     texts = sorted(x["text"] for x in data["notes"])
     assert texts == sorted([f"alpha {i}" for i in range(n)] + [f"beta {i}" for i in range(n)])
-    names = {yaml.safe_load(p.read_text())["name"] for p in (records / "contacts").glob("*.yaml")}
+    names = {yaml.safe_load(p.read_text())["name"] for p in (records / "contacts").rglob("*.yaml")}
     assert names == {f"{t} person {i}" for t in ("alpha", "beta") for i in range(n)}
     assert commit_count(records) == base + 4 * n
     assert git(records, "status", "--porcelain") == ""
@@ -228,7 +228,7 @@ def test_killed_convert_is_rolled_back_by_the_next_command(records, ok):
     assert ok("project", "list", "--format", "json").strip() == "[]"
     # and the repository keeps working: converting again succeeds normally
     project = ok("lead", "convert", l1).strip()
-    assert files_of(records) == sorted([f"leads/{l1}.yaml", f"projects/{project}.yaml"])
+    assert files_of(records) == sorted([f"leads/{l1[0]}/{l1}.yaml", f"projects/{project[0]}/{project}.yaml"])
 
 
 def test_killed_rm_force_restores_modified_records(records, ok):
@@ -237,17 +237,17 @@ def test_killed_rm_force_restores_modified_records(records, ok):
     r = solar_proc("contact", "rm", c, "--force", env={"SOLAR_CRASH_AFTER": "2"})
     assert r.returncode == 137, r.stderr
     # both leads were rewritten without the link, the contact not yet removed
-    assert (records / "contacts" / f"{c}.yaml").exists()
-    assert "contact:" not in (records / "leads" / f"{l1}.yaml").read_text()
+    assert (records / "contacts" / c[0] / f"{c}.yaml").exists()
+    assert "contact:" not in (records / "leads" / l1[0] / f"{l1}.yaml").read_text()
     # the next writer rolls back first, then does its own change
     ok("note", "add", l2, "after the crash")
     assert head(records) != before_head
-    assert files_of(records) == [f"leads/{l2}.yaml"]
-    assert git(records, "diff", "--name-only", before_head, "HEAD").split() == [f"leads/{l2}.yaml"]
+    assert files_of(records) == [f"leads/{l2[0]}/{l2}.yaml"]
+    assert git(records, "diff", "--name-only", before_head, "HEAD").split() == [f"leads/{l2[0]}/{l2}.yaml"]
     assert git(records, "status", "--porcelain") == ""
-    for rel in (f"contacts/{c}.yaml", f"leads/{l1}.yaml"):
+    for rel in (f"contacts/{c[0]}/{c}.yaml", f"leads/{l1[0]}/{l1}.yaml"):
         assert (records / rel).read_bytes() == before[rel]
-    assert yaml.safe_load((records / "leads" / f"{l2}.yaml").read_text())["contact"] == c
+    assert yaml.safe_load((records / "leads" / l2[0] / f"{l2}.yaml").read_text())["contact"] == c
 
 
 def test_killed_doc_attach_leaves_no_stray_document(records, ok, tmp_path):
@@ -264,7 +264,7 @@ def test_killed_doc_attach_leaves_no_stray_document(records, ok, tmp_path):
     assert head(records) == before_head and git(records, "status", "--porcelain") == ""
     # attaching again works
     ok("doc", "attach", l1, f)
-    assert files_of(records) == sorted([f"documents/{l1}/offer.pdf", f"leads/{l1}.yaml"])
+    assert files_of(records) == sorted([f"documents/{l1}/offer.pdf", f"leads/{l1[0]}/{l1}.yaml"])
 
 
 def test_kill_before_any_write_changes_nothing(records, ok):
@@ -274,8 +274,8 @@ def test_kill_before_any_write_changes_nothing(records, ok):
     assert r.returncode == 137
     assert snapshot(records) == before
     ok("lead", "stage", l1, "qualified")
-    assert git(records, "diff", "--name-only", before_head, "HEAD").split() == [f"leads/{l1}.yaml"]
-    data = yaml.safe_load((records / "leads" / f"{l1}.yaml").read_text())
+    assert git(records, "diff", "--name-only", before_head, "HEAD").split() == [f"leads/{l1[0]}/{l1}.yaml"]
+    data = yaml.safe_load((records / "leads" / l1[0] / f"{l1}.yaml").read_text())
     assert [(h["from"], h["to"]) for h in data["stage_history"]] == [(None, "new"), ("new", "qualified")]
 
 
@@ -294,7 +294,7 @@ def test_git_failure_rolls_the_files_back(records, ok, fail):
     assert snapshot(records) == before and head(records) == before_head
     assert git(records, "status", "--porcelain") == ""
     ok("note", "add", c, "after git is done")
-    assert files_of(records) == [f"contacts/{c}.yaml"]
+    assert files_of(records) == [f"contacts/{c[0]}/{c}.yaml"]
 
 
 def test_repository_local_git_identity_is_used(records, ok):
@@ -321,8 +321,8 @@ def test_two_processes_converting_one_lead_convert_it_once(records, ok):
     assert codes == [0, 5], results
     loser = [r for r in results if r[0] == 5][0]
     assert "already converted" in loser[2]
-    (pfile,) = list((records / "projects").glob("*.yaml"))
+    (pfile,) = list((records / "projects").rglob("*.yaml"))
     winner = [r for r in results if r[0] == 0][0]
     assert winner[1].strip() == pfile.stem
-    assert yaml.safe_load((records / "leads" / f"{lead}.yaml").read_text())["project"] == pfile.stem
+    assert yaml.safe_load((records / "leads" / lead[0] / f"{lead}.yaml").read_text())["project"] == pfile.stem
     assert git(records, "status", "--porcelain") == ""

@@ -148,11 +148,11 @@ def test_python_tags_are_never_executed(tmp_path, payload):
 def test_python_tag_in_a_record_file_is_an_error_through_the_cli(records, ok, fail, tmp_path):
     lead = ok("lead", "add", "--title", "Roof").strip()
     marker = tmp_path / "pwned"
-    path = records / "leads" / f"{lead}.yaml"
+    path = records / "leads" / lead[0] / f"{lead}.yaml"
     path.write_text(path.read_text() + f"custom: !!python/object/apply:os.system ['touch {marker}']\n")
     for args in (("lead", "list"), ("lead", "show", lead), ("search", "Roof"), ("lead", "set", lead, "title=x")):
         r = fail(4, *args)
-        assert f"leads/{lead}.yaml" in r.stderr
+        assert f"leads/{lead[0]}/{lead}.yaml" in r.stderr
     assert not marker.exists()
 
 
@@ -256,7 +256,7 @@ def test_killed_writer_leaves_old_or_new_file(tmp_path):
 # ------------------------------------------------------------------ through the CLI
 def test_cli_edit_keeps_a_hand_written_comment_and_key_order(records, ok):
     lead = ok("lead", "add", "--title", "Roof", "--city", "Berlin", "--facility", "residential").strip()
-    path = records / "leads" / f"{lead}.yaml"
+    path = records / "leads" / lead[0] / f"{lead}.yaml"
     lines = path.read_text().splitlines(keepends=True)
     lines.insert(1, "# met at the Intersolar fair\n")
     lines = [ln.replace("facility: residential", "facility: residential  # family home") for ln in lines]
@@ -278,7 +278,7 @@ def test_file_round_trip_on_disk_keeps_the_persons_text(fs):
     p = Path("/repo/leads/7k2m9x4abc.yaml")
     p.parent.mkdir(parents=True)
     p.write_text(HAND_WRITTEN, encoding="utf-8")
-    data = yamlio.load_roundtrip(p, name="leads/7k2m9x4abc.yaml")
+    data = yamlio.load_roundtrip(p, name="leads/7/7k2m9x4abc.yaml")
     data["notes"] = [{"text": "line one\nline two"}]
     yamlio.atomic_write(p, yamlio.dump_roundtrip(data))
     text = p.read_text(encoding="utf-8")

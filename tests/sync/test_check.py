@@ -9,6 +9,12 @@ import pytest
 from .conftest import git, load
 
 
+def in_shard(path):
+    """A record file path whose shard folder (the ID's first character) exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 @pytest.fixture
 def crm(records, ok):
     """A contact, a lead of it converted to a project."""
@@ -38,65 +44,65 @@ def test_clean_repository_passes(crm, cli):
 
 def test_parse_error_and_conflict_markers_reported_never_skipped(crm, cli):
     root = crm["root"]
-    (root / "leads" / "0000000001.yaml").write_text("id: 0000000001\ntitle: [unclosed\n")
-    (root / "contacts" / "0000000002.yaml").write_text(
+    in_shard(root / "leads" / "0" / "0000000001.yaml").write_text("id: 0000000001\ntitle: [unclosed\n")
+    in_shard(root / "contacts" / "0" / "0000000002.yaml").write_text(
         "id: 0000000002\n<<<<<<< ours\nname: A\n=======\nname: B\n>>>>>>> theirs\ntype: person\n")
     r, found = problems(cli)
     assert r.exit_code == 8
-    assert rules(found) == [("contacts/0000000002.yaml", "-", "conflict-markers"),
-                            ("leads/0000000001.yaml", "-", "parse")]
+    assert rules(found) == [("contacts/0/0000000002.yaml", "-", "conflict-markers"),
+                            ("leads/0/0000000001.yaml", "-", "parse")]
     r = cli("check")
     lines = r.stdout.splitlines()
     assert len(lines) == 2
-    assert lines[1].startswith("leads/0000000001.yaml: -: parse: invalid YAML at line")
+    assert lines[1].startswith("leads/0/0000000001.yaml: -: parse: invalid YAML at line")
     assert r.stderr.strip() == "solar: error: 2 problem(s) found"
 
 
 def test_schema_stage_and_enum(crm, cli):
     root = crm["root"]
-    p = root / "leads" / f"{crm['lead']}.yaml"
+    p = root / "leads" / crm['lead'][0] / f"{crm['lead']}.yaml"
     p.write_text(p.read_text().replace("stage: converted", "stage: flying"))
     r, found = problems(cli)
     assert r.exit_code == 8
-    assert rules(found) == [(f"leads/{crm['lead']}.yaml", "stage", "schema")]
+    assert rules(found) == [(f"leads/{crm['lead'][0]}/{crm['lead']}.yaml", "stage", "schema")]
     assert "flying" in found[0]["message"] and "expected one of new" in found[0]["message"]
     p.write_text(p.read_text().replace("stage: flying", "stage: converted") + "facility: castle\n")
     r, found = problems(cli)
-    assert rules(found) == [(f"leads/{crm['lead']}.yaml", "facility", "schema")]
+    assert rules(found) == [(f"leads/{crm['lead'][0]}/{crm['lead']}.yaml", "facility", "schema")]
 
 
 def test_id_mismatch_and_duplicate_ids(crm, cli):
     root = crm["root"]
-    src = root / "contacts" / f"{crm['contact']}.yaml"
-    (root / "contacts" / "0000000003.yaml").write_text(src.read_text())
-    (root / "projects" / f"{crm['contact']}.yaml").write_text(
+    src = root / "contacts" / crm['contact'][0] / f"{crm['contact']}.yaml"
+    in_shard(root / "contacts" / "0" / "0000000003.yaml").write_text(src.read_text())
+    in_shard(root / "projects" / crm['contact'][0] / f"{crm['contact']}.yaml").write_text(
         f"id: {crm['contact']}\nname: X\ntype: basic\nstage: design\n")
     r, found = problems(cli)
     got = rules(found)
-    assert ("contacts/0000000003.yaml", "id", "id") in got
-    assert (f"contacts/{crm['contact']}.yaml", "id", "duplicate-id") in got
-    assert (f"projects/{crm['contact']}.yaml", "id", "duplicate-id") in got
+    assert ("contacts/0/0000000003.yaml", "id", "id") in got
+    assert (f"contacts/{crm['contact'][0]}/{crm['contact']}.yaml", "id", "duplicate-id") in got
+    assert (f"projects/{crm['contact'][0]}/{crm['contact']}.yaml", "id", "duplicate-id") in got
 
 
 def test_links_and_backlinks_with_fix(crm, cli, ok):
     root = crm["root"]
-    proj = root / "projects" / f"{crm['project']}.yaml"
+    proj = root / "projects" / crm['project'][0] / f"{crm['project']}.yaml"
     text = proj.read_text()
     proj.write_text("\n".join(ln for ln in text.splitlines() if not ln.startswith("lead:")) + "\n")
     lead2 = ok("lead", "add", "--title", "Other").strip()
-    p2 = root / "leads" / f"{lead2}.yaml"
+    p2 = root / "leads" / lead2[0] / f"{lead2}.yaml"
     p2.write_text(p2.read_text() + "contact: zzzzzzzzzz\n")
     git(root, "commit", "-qam", "break links")
     r, found = problems(cli)
     assert r.exit_code == 8
-    assert rules(found) == sorted([(f"leads/{crm['lead']}.yaml", "project", "backlink"),
-                                   (f"leads/{lead2}.yaml", "contact", "link")])
+    assert rules(found) == sorted([(f"leads/{crm['lead'][0]}/{crm['lead']}.yaml", "project", "backlink"),
+                                   (f"leads/{lead2[0]}/{lead2}.yaml", "contact", "link")])
     assert [p["fixable"] for p in sorted(found, key=lambda p: p["rule"])] == [True, False]
     r = cli("check", "--fix")
     assert r.exit_code == 8  # the broken link is not safe to repair
-    assert f"fixed: projects/{crm['project']}.yaml: lead: set to {crm['lead']}" in r.stderr
-    assert r.stdout.splitlines() == [f"leads/{lead2}.yaml: contact: link: no contact with ID 'zzzzzzzzzz'"]
-    assert load(root, f"projects/{crm['project']}.yaml")["lead"] == crm["lead"]
+    assert f"fixed: projects/{crm['project'][0]}/{crm['project']}.yaml: lead: set to {crm['lead']}" in r.stderr
+    assert r.stdout.splitlines() == [f"leads/{lead2[0]}/{lead2}.yaml: contact: link: no contact with ID 'zzzzzzzzzz'"]
+    assert load(root, f"projects/{crm['project'][0]}/{crm['project']}.yaml")["lead"] == crm["lead"]
     assert git(root, "log", "-1", "--format=%s").strip() == "check --fix: repair 1 back-link"
     assert git(root, "status", "--porcelain", "--untracked-files=no") == ""
 
@@ -112,8 +118,8 @@ def test_documents_missing_and_hash(crm, cli, ok, tmp_path):
     (root / "documents" / crm["contact"] / "offer.pdf").write_bytes(b"%PDF-1.4 tampered")
     (root / "documents" / crm["contact"] / "site.jpg").unlink()
     r, found = problems(cli)
-    assert rules(found) == [(f"contacts/{crm['contact']}.yaml", "documents[offer.pdf]", "document"),
-                            (f"contacts/{crm['contact']}.yaml", "documents[site.jpg]", "document")]
+    assert rules(found) == [(f"contacts/{crm['contact'][0]}/{crm['contact']}.yaml", "documents[offer.pdf]", "document"),
+                            (f"contacts/{crm['contact'][0]}/{crm['contact']}.yaml", "documents[site.jpg]", "document")]
     assert "sha256 does not match" in found[0]["message"]
     assert "missing" in found[1]["message"]
 
@@ -122,17 +128,17 @@ def test_index_disagreement_is_fixed_by_rebuild(crm, cli, ok):
     root = crm["root"]
     ok("lead", "list")  # the index exists and is fresh
     # a hand edit is not a problem: the index catches up by itself (stat changed)
-    p = root / "contacts" / f"{crm['contact']}.yaml"
+    p = root / "contacts" / crm['contact'][0] / f"{crm['contact']}.yaml"
     p.write_text(p.read_text().replace("Ada Lovelace", "Ada King"))
     r, found = problems(cli)
     assert found == [], found
     # a stale entry the index cannot notice (file stat unchanged) is
     db = sqlite3.connect(root / ".solar" / "index.sqlite")
-    db.execute("UPDATE records SET data='{}' WHERE path=?", (f"leads/{crm['lead']}.yaml",))
+    db.execute("UPDATE records SET data='{}' WHERE path=?", (f"leads/{crm['lead'][0]}/{crm['lead']}.yaml",))
     db.commit()
     db.close()
     r, found = problems(cli)
-    assert rules(found) == [(f"leads/{crm['lead']}.yaml", "-", "index")]
+    assert rules(found) == [(f"leads/{crm['lead'][0]}/{crm['lead']}.yaml", "-", "index")]
     assert found[0]["fixable"] is True
     r = cli("check", "--fix")
     assert r.exit_code == 0, r.stdout + r.stderr
@@ -161,12 +167,12 @@ def test_stale_accepted_proposal(crm, cli):
     pytest.importorskip("solarcli.proposals.stale")
     root = crm["root"]
     (root / "proposals").mkdir(exist_ok=True)
-    (root / "proposals" / "0000000009.yaml").write_text(
+    in_shard(root / "proposals" / "0" / "0000000009.yaml").write_text(
         f"id: '0000000009'\nproject: {crm['project']}\nstatus: accepted\n"
         "inputs_hash: 'sha256:0000'\ncreated: '2026-01-01T00:00:00Z'\n")
     r, found = problems(cli)
     stale = [p for p in found if p["rule"] == "stale-proposal"]
-    assert [(p["file"], p["field"]) for p in stale] == [("proposals/0000000009.yaml", "inputs_hash")]
+    assert [(p["file"], p["field"]) for p in stale] == [("proposals/0/0000000009.yaml", "inputs_hash")]
     assert "accepted, but" in stale[0]["message"]
 
 

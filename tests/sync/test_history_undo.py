@@ -60,18 +60,18 @@ def test_undo_reverts_last_solar_change_as_new_commit(records, ok, fail, gitlog)
     ok("lead", "set", lid, "source=web")
     sha = ok("undo").strip()
     assert git(records, "rev-parse", "HEAD").strip() == sha
-    rec = load(records, f"leads/{lid}.yaml")
+    rec = load(records, f"leads/{lid[0]}/{lid}.yaml")
     assert rec.get("source") in (None, "manual") and rec["stage"] == "contacted"
     assert gitlog(records)[0] == f"undo: lead {lid[:7]}: set source"
     body = git(records, "log", "-1", "--format=%B")
     assert "Solar-Command: undo" in body and "Solar-Undo: " in body
     # again: goes further back (the stage change), not redo
     ok("undo")
-    rec = load(records, f"leads/{lid}.yaml")
+    rec = load(records, f"leads/{lid[0]}/{lid}.yaml")
     assert rec["stage"] == "new" and len(rec["stage_history"]) == 1
     # again: the record's creation is undone: the file goes
     ok("undo")
-    assert not (records / f"leads/{lid}.yaml").exists()
+    assert not (records / f"leads/{lid[0]}/{lid}.yaml").exists()
     r = fail(3, "undo")
     assert "nothing to undo" in r.stderr
     assert git(records, "status", "--porcelain", "--untracked-files=no") == ""
@@ -81,11 +81,11 @@ def test_undo_keeps_later_changes_to_other_fields(records, ok):
     lid = ok("lead", "add", "--title", "Roof").strip()
     ok("lead", "set", lid, "source=web")
     # a non-solar commit afterwards touching the same record (hand edit + git commit)
-    p = records / f"leads/{lid}.yaml"
+    p = records / f"leads/{lid[0]}/{lid}.yaml"
     p.write_text(p.read_text().replace("title: Roof", "title: Roof (hand)"))
     git(records, "commit", "-qam", "hand edit")
     ok("undo")
-    rec = load(records, f"leads/{lid}.yaml")
+    rec = load(records, f"leads/{lid[0]}/{lid}.yaml")
     assert rec["title"] == "Roof (hand)"
     assert rec["source"] == "manual"
 
@@ -93,11 +93,11 @@ def test_undo_keeps_later_changes_to_other_fields(records, ok):
 def test_undo_refuses_during_merge_conflict_and_dirty(records, ok, fail):
     lid = ok("lead", "add", "--title", "Roof").strip()
     ok("lead", "set", lid, "source=web")
-    p = records / f"leads/{lid}.yaml"
+    p = records / f"leads/{lid[0]}/{lid}.yaml"
     p.write_text(p.read_text() + "# uncommitted\n")
     r = fail(5, "undo")
     assert "uncommitted changes" in r.stderr
-    git(records, "checkout", "--", f"leads/{lid}.yaml")
+    git(records, "checkout", "--", f"leads/{lid[0]}/{lid}.yaml")
     doc = records / "documents" / "shared.txt"
     doc.parent.mkdir(exist_ok=True)
     doc.write_text("base\n")
@@ -117,5 +117,5 @@ def test_undo_refuses_during_merge_conflict_and_dirty(records, ok, fail):
 def test_undo_dry_run(records, ok, cli):
     lid = ok("lead", "add", "--title", "Roof").strip()
     r = cli("undo", "--dry-run")
-    assert r.exit_code == 0 and f"would undo" in r.stderr and f"leads/{lid}.yaml" in r.stderr
-    assert (records / f"leads/{lid}.yaml").exists()
+    assert r.exit_code == 0 and f"would undo" in r.stderr and f"leads/{lid[0]}/{lid}.yaml" in r.stderr
+    assert (records / f"leads/{lid[0]}/{lid}.yaml").exists()

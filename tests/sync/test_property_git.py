@@ -28,14 +28,14 @@ def apply(team: Team, repo: Path, lid: str, ops, notes: set):
         if op[0] == "note":
             notes.add(team.out(repo, "note", "add", lid, op[1]))
         elif op[0] == "stage":
-            if load(repo, f"leads/{lid}.yaml")["stage"] != op[1]:
+            if load(repo, f"leads/{lid[0]}/{lid}.yaml")["stage"] != op[1]:
                 team.run(repo, "lead", "stage", lid, op[1])
         elif op[0] == "set":
             team.run(repo, "lead", "set", lid, op[1])
         elif op[0] == "activity":
             team.out(repo, "activity", "add", lid, "--type", "task", "--summary", op[1])
         elif op[0] == "done":
-            acts = load(repo, f"leads/{lid}.yaml").get("activities") or []
+            acts = load(repo, f"leads/{lid[0]}/{lid}.yaml").get("activities") or []
             if acts:
                 team.run(repo, "activity", "done", lid, acts[0]["id"])
         elif op[0] == "sync":
@@ -57,9 +57,9 @@ def test_two_clones_always_merge_without_markers_or_lost_notes(cli, ok, ops_a, o
             team.run(repo, "sync")
         assert git(team.a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
         for repo in (team.a, b):
-            text = (repo / f"leads/{lid}.yaml").read_text()
+            text = (repo / f"leads/{lid[0]}/{lid}.yaml").read_text()
             assert "<<<<<<<" not in text and ">>>>>>>" not in text
-            rec = load(repo, f"leads/{lid}.yaml")
+            rec = load(repo, f"leads/{lid[0]}/{lid}.yaml")
             assert {n["id"] for n in rec.get("notes") or []} == notes
             assert clean_tree(repo)
         r = cli("--repo", b, "check")

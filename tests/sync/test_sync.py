@@ -10,14 +10,14 @@ from .conftest import clean_tree, git, load
 
 
 def lead_path(lid: str) -> str:
-    return f"leads/{lid}.yaml"
+    return f"leads/{lid[0]}/{lid}.yaml"
 
 
 def test_first_sync_pushes_and_registers_driver(team):
     assert git(team.remote, "rev-parse", "main").strip() == git(team.a, "rev-parse", "HEAD").strip()
     driver = git(team.a, "config", "--get", "merge.solar.driver")
     assert sys.executable in driver and "merge-driver %O %A %B %P" in driver
-    assert "leads/*.yaml merge=solar" in (team.a / ".gitattributes").read_text()
+    assert "leads/**/*.yaml merge=solar" in (team.a / ".gitattributes").read_text()
     b = team.clone("b", sync=False)
     assert git(b, "config", "--get", "merge.solar.driver", check=False) == ""
     # any solar command in a fresh clone registers the driver (so a plain git pull merges fields)
@@ -55,7 +55,7 @@ def test_dirty_tree_refused(team, fail):
     p = team.a / lead_path(lid)
     p.write_text(p.read_text() + "# hand edit\n")
     r = fail(5, "--repo", team.a, "sync")
-    assert f"uncommitted changes in leads/{lid}.yaml" in r.stderr
+    assert f"uncommitted changes in leads/{lid[0]}/{lid}.yaml" in r.stderr
 
 
 def test_different_fields_both_survive(team):
@@ -172,7 +172,7 @@ def test_same_content_on_two_clones_stays_two_records(team):
     assert c1 != c2
     team.run(team.a, "sync")
     team.run(b, "sync")
-    assert (b / f"contacts/{c1}.yaml").exists() and (b / f"contacts/{c2}.yaml").exists()
+    assert (b / f"contacts/{c1[0]}/{c1}.yaml").exists() and (b / f"contacts/{c2[0]}/{c2}.yaml").exists()
 
 
 def test_deleted_vs_edited_is_kept_and_reported(team):
@@ -184,7 +184,7 @@ def test_deleted_vs_edited_is_kept_and_reported(team):
     team.run(team.a, "sync")
     r = team.res(b, "sync")
     assert r.exit_code == 0, r.stderr
-    assert f"kept leads/{lid}.yaml: deleted on one side, edited on the other" in r.stderr
+    assert f"kept leads/{lid[0]}/{lid}.yaml: deleted on one side, edited on the other" in r.stderr
     rec = load(b, lead_path(lid))
     assert rec["notes"][0]["text"] == "still interested!"
     assert rec["conflicts"][0]["field"] == "(deleted)"
@@ -389,7 +389,7 @@ def test_older_repository_gets_the_driver_registered(team):
     assert r.exit_code == 0, r.stderr
     assert "registered the solar merge driver" in r.stderr
     text = (team.a / ".gitattributes").read_text()
-    assert text.startswith("*.pdf binary\n") and "contacts/*.yaml merge=solar" in text
+    assert text.startswith("*.pdf binary\n") and "contacts/**/*.yaml merge=solar" in text
     assert git(team.a, "log", "-1", "--format=%s", "--", ".gitattributes").startswith("sync: route record files")
     assert clean_tree(team.a)
     assert git(team.remote, "rev-parse", "main") == git(team.a, "rev-parse", "HEAD")
@@ -435,7 +435,7 @@ def test_init_registers_the_driver_in_its_first_commit(tmp_path, ok):
     root = tmp_path / "fresh"
     ok("init", root)
     assert sys.executable in git(root, "config", "--get", "merge.solar.driver")
-    assert "leads/*.yaml merge=solar" in git(root, "show", "HEAD:.gitattributes")
+    assert "leads/**/*.yaml merge=solar" in git(root, "show", "HEAD:.gitattributes")
     assert git(root, "status", "--porcelain") == ""
     assert git(root, "check-attr", "merge", "--", "leads/x.yaml").strip().endswith("merge: solar")
 
