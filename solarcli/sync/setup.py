@@ -78,6 +78,7 @@ def install_merge_driver(repo_root: Path | str, python: str | None = None) -> li
                         f"merge.{DRIVER_NAME}.name", "solar field-level record merge"], check=True)
         subprocess.run(["git", "-C", str(root), "config", "--local",
                         f"merge.{DRIVER_NAME}.driver", want], check=True)
+    _tune_index(root)
     if _config_get(root, "merge.renames") is None:
         # records never move: a deleted record and a similar new one are not a rename
         subprocess.run(["git", "-C", str(root), "config", "--local", "merge.renames", "false"], check=True)
@@ -109,6 +110,13 @@ def attributes_text(text: str) -> str | None:
     return text + "".join(line + "\n" for line in missing)
 
 
+def _tune_index(root: Path) -> None:
+    """``core.splitIndex=true`` unless the user chose otherwise: git then rewrites a small
+    file per commit instead of the whole index (18 MB at 200k record files; 0.1 s)."""
+    if _config_get(root, "core.splitIndex") is None:
+        subprocess.run(["git", "-C", str(root), "config", "--local", "core.splitIndex", "true"], check=False)
+
+
 def ensure_merge_driver(repo_root: Path | str) -> bool:
     """Cheap check for every command (reads .git/config, no subprocess when the
     driver is there): register the driver in a fresh clone. Returns True when it
@@ -119,6 +127,8 @@ def ensure_merge_driver(repo_root: Path | str) -> bool:
         text = cfg.read_text(encoding="utf-8")
     except OSError:
         return False
+    if "splitindex" not in text.lower():
+        _tune_index(root)
     if f'[merge "{DRIVER_NAME}"]' in text and "merge-driver" in text:
         return False
     want = driver_command()

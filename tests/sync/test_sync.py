@@ -402,6 +402,17 @@ def test_ensure_merge_driver_is_cheap_and_idempotent(team):
     assert ensure_merge_driver(b) is True
     assert "merge-driver" in git(b, "config", "--get", "merge.solar.driver")
     assert ensure_merge_driver(b) is False
+    # a clone also gets git's split index (a commit rewrites a small file, not the whole index)
+    assert git(b, "config", "--get", "core.splitIndex").strip() == "true"
+
+
+def test_a_users_own_split_index_setting_is_kept(team):
+    from solarcli.sync.setup import ensure_merge_driver
+
+    b = team.clone("b", sync=False)
+    git(b, "config", "core.splitIndex", "false")
+    ensure_merge_driver(b)
+    assert git(b, "config", "--get", "core.splitIndex").strip() == "false"
 
 
 def test_unrelated_repository_is_refused_with_a_hint(team, ok, fail, tmp_path):
@@ -438,6 +449,8 @@ def test_init_registers_the_driver_in_its_first_commit(tmp_path, ok):
     assert "leads/**/*.yaml merge=solar" in git(root, "show", "HEAD:.gitattributes")
     assert git(root, "status", "--porcelain") == ""
     assert git(root, "check-attr", "merge", "--", "leads/x.yaml").strip().endswith("merge: solar")
+    assert git(root, "check-attr", "merge", "--", "leads/x/x.yaml").strip().endswith("merge: solar")
+    assert git(root, "config", "--get", "core.splitIndex").strip() == "true"
 
 
 def test_resolving_a_stage_conflict_records_the_stage_change(team):
