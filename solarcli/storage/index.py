@@ -211,14 +211,23 @@ class Index:
         found = {f"{d}/{name}": st for d in stale for name, st in scan[d].items()}
         changed = [p for p, st in found.items() if known.get(p) != st]
         removed = [p for p in known if p not in found]
-        rows, errors = self._rows([(p, found[p]) for p in changed])
+        errors: list[tuple[str, ParseError]] = []
+        insert = f"INSERT OR REPLACE INTO records VALUES ({','.join('?' * 26)})"
+        for rows, errs in self._row_chunks([(p, found[p]) for p in changed]):
+            db.execute("BEGIN IMMEDIATE")  # short write transactions: other solar commands go on
+            try:
+                db.executemany(insert, rows)
+                # never keep stale data for a file that no longer parses
+                db.executemany("DELETE FROM records WHERE path=?", [(p,) for p, _ in errs])
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            errors += errs
+            del rows
         db.execute("BEGIN IMMEDIATE")
         try:
             db.executemany("DELETE FROM records WHERE path=?", [(p,) for p in removed])
-            db.executemany(f"INSERT OR REPLACE INTO records VALUES ({','.join('?' * 26)})", rows)
-            if errors:
-                # never keep stale data for a file that no longer parses
-                db.executemany("DELETE FROM records WHERE path=?", [(p,) for p, _ in errors])
             # the digests are valid only if no one else wrote since 'known' was read
             bad = {p.rsplit("/", 1)[0] for p, _ in errors}
             same = self._gen(db) == gen
@@ -254,34 +263,44 @@ class Index:
             "SELECT path, mtime_ns, size, ino, ctime_ns FROM records WHERE path >= ? AND path < ?",
             (shard_dir + "/", shard_dir + "0"))}
 
-    def _rows(self, todo: list[tuple[str, tuple[int, ...]]]) -> tuple[list, list]:
-        """Index rows for (path, stat) pairs, and the (path, ParseError) of files that fail.
+    def _row_chunks(self, todo: list[tuple[str, tuple[int, ...]]]) -> Iterator[tuple[list, list]]:
+        """Index rows for (path, stat) pairs, ``UPDATE_CHUNK`` at a time, each with the
+        (path, ParseError) of the files in it that fail; ``todo``'s order is kept.
 
-        Many files (a rebuild, a big pull) are parsed by forked workers, one per core:
-        YAML parsing is CPU-bound and dominates. Results and errors keep ``todo``'s order."""
+        Many files (a rebuild, a big pull, an import) are parsed by forked workers, one per
+        core, from one pool: YAML parsing is CPU-bound and dominates. Only one chunk of rows
+        is in memory at a time (a rebuild of 200k records would otherwise hold them all)."""
         workers = min(os.cpu_count() or 1, 8)
+        pool = None
         if len(todo) >= PARALLEL_MIN and workers > 1 and hasattr(os, "fork"):
             import multiprocessing
 
-            chunk = -(-len(todo) // (workers * 4))
-            parts = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
             try:
                 pool = multiprocessing.get_context("fork").Pool(workers)
             except (OSError, AssertionError):  # no processes left, or we are a daemon worker
                 pool = None
-            if pool is not None:
-                with pool:
-                    done = pool.map(_parse_part, [(self.root, part) for part in parts])
-                rows = [r for part_rows, _ in done for r in part_rows]
-                errors = [(p, ParseError(msg)) for _, part_errors in done for p, msg in part_errors]
-                return rows, errors
-        rows, errors = [], []
-        for p, st in todo:
-            try:
-                rows.append(self._row(p, st))
-            except ParseError as exc:
-                errors.append((p, exc))
-        return rows, errors
+        if pool is None:
+            for i in range(0, len(todo), UPDATE_CHUNK):
+                rows, errors = [], []
+                for p, st in todo[i:i + UPDATE_CHUNK]:
+                    try:
+                        rows.append(self._row(p, st))
+                    except ParseError as exc:
+                        errors.append((p, exc))
+                yield rows, errors
+            return
+        size = max(1, min(500, -(-len(todo) // (workers * 4))))
+        parts = [(self.root, todo[i:i + size]) for i in range(0, len(todo), size)]
+        with pool:
+            rows, errors = [], []
+            for part_rows, part_errors in pool.imap(_parse_part, parts):
+                rows += part_rows
+                errors += [(p, ParseError(msg)) for p, msg in part_errors]
+                if len(rows) + len(errors) >= UPDATE_CHUNK:
+                    yield rows, errors
+                    rows, errors = [], []
+            if rows or errors:
+                yield rows, errors
 
     def _row(self, relpath: str, st: tuple[int, ...]) -> tuple:
         from solarcli.storage import yamlio
@@ -334,8 +353,7 @@ class Index:
             return
         db.execute("BEGIN IMMEDIATE")
         try:
-            for i in range(0, len(todo), UPDATE_CHUNK):  # bounded memory for bulk changes
-                rows, errors = self._rows(todo[i:i + UPDATE_CHUNK])
+            for rows, errors in self._row_chunks(todo):  # bounded memory for bulk changes
                 db.executemany(f"INSERT OR REPLACE INTO records VALUES ({','.join('?' * 26)})", rows)
                 gone += [p for p, _ in errors]
                 mine -= {p for p, _ in errors}  # dropped: the next refresh reports the error

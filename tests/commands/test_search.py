@@ -282,3 +282,25 @@ def test_the_two_process_scan_of_a_big_repository_sees_every_change(world, recor
     assert json.loads(ok("contact", "show", other, "--format", "json"))["address"]["city"] == "Bremen"
     st = json.loads(ok("index", "status", "--format", "json"))
     assert st["reparsed"] == 0
+
+
+def test_rebuild_in_chunks_with_worker_processes_indexes_everything_and_reports_bad_files(world, records, ok, fail,
+                                                                                         monkeypatch):
+    """A big rebuild parses in forked workers and writes the index a chunk at a time: the
+    result is the same as one by one, and a bad file is still an error, never skipped."""
+    from solarcli.storage import index as ix
+
+    monkeypatch.setattr(ix, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(ix, "UPDATE_CHUNK", 2)
+    for n in range(7):
+        rid = f"q{n}zzzzzzzz"
+        (records / "leads" / "q").mkdir(exist_ok=True)
+        (records / "leads" / "q" / f"{rid}.yaml").write_text(
+            f"id: {rid}\ntitle: Batch {n}\nstage: qualified\nsource: manual\ncreated: '2026-01-0{n + 1}T00:00:00Z'\n")
+    ok("index", "rebuild")
+    rows = lead_rows(ok, "--stage", "qualified")
+    assert sorted(r["name"] for r in rows.values()) == [f"Batch {n}" for n in range(7)]
+    assert len(json.loads(ok("contact", "list", "--format", "json"))) == 2
+    (records / "leads" / "q" / "q3zzzzzzzz.yaml").write_text("id: q3zzzzzzzz\ntitle: [unclosed\n")
+    r = fail(4, "index", "rebuild")
+    assert "leads/q/q3zzzzzzzz.yaml" in r.stderr
