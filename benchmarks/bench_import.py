@@ -112,8 +112,7 @@ def bench(n: int, base: Path) -> list[tuple[str, float, float, int]]:
     e = dict(env, SOLAR_REPO=str(repo))
     xlsx_path = base / f"leads-{n}.xlsx"
     if n >= STAGE_ONLY:
-        # The records core's commit step (git add/commit --only with one pathspec per file)
-        # is quadratic in the number of files: 180k files do not commit in reasonable time.
+        # Optional (BENCH_STAGE_ONLY): measure the import without its commit.
         # SOLAR_CRASH_AFTER=0 stops the process where the transaction starts replacing
         # files (after reading, planning, rendering and staging every record, and writing
         # the journal); the next command rolls the journal back.

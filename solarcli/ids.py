@@ -16,7 +16,10 @@ PREFIX_RE = re.compile(r"^[0-9a-hjkmnp-tv-z]{1,10}$")
 
 
 def new_id() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    """LENGTH characters of ALPHABET, uniformly random: 5 bits per character, all of them
+    from one call (an import makes ~3 IDs a row)."""
+    n = secrets.randbits(5 * LENGTH)
+    return "".join([ALPHABET[(n >> s) & 31] for s in range(0, 5 * LENGTH, 5)])
 
 
 def short(record_id: str) -> str:

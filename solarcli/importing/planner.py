@@ -27,7 +27,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import secrets
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
@@ -200,19 +199,8 @@ def unneutralise(v: Any) -> Any:
     return v
 
 
-def _new_record_id() -> str:
-    """What ``ids.new_id`` makes (LENGTH characters of its 32-letter alphabet, uniformly
-    random), from one call for all the random bits instead of one per character: the
-    planner makes ~3 IDs a row."""
-    if len(ids.ALPHABET) != 32:  # pragma: no cover - 5 bits per character
-        return ids.new_id()
-    n = secrets.randbits(5 * ids.LENGTH)
-    a = ids.ALPHABET
-    return "".join([a[(n >> s) & 31] for s in range(0, 5 * ids.LENGTH, 5)])
-
-
 def _item_id() -> str:
-    return _new_record_id()[:8]  # like 'solar note add'
+    return ids.new_id()[:8]  # like 'solar note add'
 
 
 KeyRow = tuple  # (id, external_id, emails, phones, import_fingerprint)
@@ -735,7 +723,7 @@ class Planner:
 
     def _new_id(self) -> str:
         while True:
-            rid = _new_record_id()
+            rid = ids.new_id()
             if rid not in self.state and rid not in self.ids["contact"] and rid not in self.ids["lead"]:
                 return rid
 

@@ -387,8 +387,8 @@ class Index:
         self.refresh()
         sql = "SELECT DISTINCT id, kind FROM records WHERE id >= ? AND id < ?"
         args: list = [prefix, prefix + "\U0010ffff"]
-        if kind:
-            sql += " AND kind=?"
+        if kind:  # '+kind': SQLite would otherwise pick the (kind, stage) index and scan the kind
+            sql += " AND +kind=?"
             args.append(kind)
         return [(r[0], r[1]) for r in self.db.execute(sql + " ORDER BY id LIMIT 50", args)]
 

@@ -262,9 +262,9 @@ def test_a_new_contact_touched_by_several_rows_gets_the_batch_last():
 
 def test_new_ids_look_like_solar_ids():
     from solarcli import ids
-    from solarcli.importing.planner import _item_id, _new_record_id
+    from solarcli.importing.planner import _item_id
 
-    made = {_new_record_id() for _ in range(2000)}
+    made = {ids.new_id() for _ in range(2000)}
     assert len(made) == 2000 and all(ids.is_id(i) for i in made)
     assert {c for i in made for c in i} == set(ids.ALPHABET)  # every character occurs
     assert len(_item_id()) == 8 and ids.is_prefix(_item_id())
