@@ -132,12 +132,12 @@ def commit(root: Path, paths: list[str], message: str, actor: Actor,
         "GIT_COMMITTER_NAME": actor.name, "GIT_COMMITTER_EMAIL": actor.email,
     }
     spec = "\0".join(paths) + "\0"
-    fast = _clean_index_head(root)
+    fast = _plain_head(root)
     if fast is not None:
         # literal paths on stdin: linear in their number ('git add --pathspec-from-file' is
         # quadratic: 33 s for 40,000 paths, against 0.3 s here)
         run(root, "update-index", "--add", "--remove", "-z", "--stdin", input=spec)
-        sha = _commit_index(root, *fast, body, env)
+        sha = _commit_index(root, *fast, paths, body, env)
         if sha:
             return sha
     else:
@@ -176,12 +176,9 @@ def unstage(root: Path, paths: list[str]) -> None:
     run(root, "update-index", "-z", "--index-info", input=info, check=False)
 
 
-def _clean_index_head(root: Path) -> tuple[str, str] | None:
-    """(HEAD, its tree) if the index holds exactly HEAD's tree and no hook expects 'git commit'.
-
-    Then staging ``paths`` and writing the index as a tree gives the same tree as
-    ``git commit --only -- paths`` would, without its refresh of every index entry
-    (an lstat of every file in the repository, twice). None means: use 'git commit'."""
+def _plain_head(root: Path) -> tuple[str, str] | None:
+    """(HEAD, its tree) when a commit may be made with plumbing: HEAD exists and no hook
+    expects 'git commit' (--no-verify skips the others). None means: use 'git commit'."""
     try:
         out = run(root, "rev-parse", "HEAD", "HEAD^{tree}", "--git-path", "hooks", check=False).splitlines()
     except GitError:
@@ -190,21 +187,32 @@ def _clean_index_head(root: Path) -> tuple[str, str] | None:
         return None  # unborn branch (first commit), or an unexpected answer
     head_sha, head_tree, hooks = out
     hooks_dir = Path(hooks) if os.path.isabs(hooks) else root / hooks
-    for hook in ("prepare-commit-msg", "post-commit"):  # --no-verify skips the others
+    for hook in ("prepare-commit-msg", "post-commit"):
         if os.access(hooks_dir / hook, os.X_OK):
             return None
+    return head_sha, head_tree
+
+
+def _commit_index(root: Path, head_sha: str, head_tree: str, paths: list[str], body: str,
+                  env: dict) -> str | None:
+    """Commit the index on top of ``head_sha`` with plumbing, if it differs from HEAD in
+    ``paths`` only; None otherwise (nothing staged, or the user has other changes staged:
+    'git commit --only' then commits just ``paths`` and leaves theirs staged).
+
+    Same tree, message, author and reflog entry as 'git commit --only -- paths', without
+    its lstat of every index entry (twice): the difference at 200k files is seconds."""
     try:
-        tree = run(root, "write-tree").strip()  # the index's cached tree: cheap
+        tree = run(root, "write-tree").strip()  # reuses the cached trees of untouched folders
     except GitError:
         return None  # unmerged entries, intent-to-add, ...: let 'git commit' decide
-    return (head_sha, head_tree) if tree == head_tree else None  # else the user staged other changes
-
-
-def _commit_index(root: Path, head_sha: str, head_tree: str, body: str, env: dict) -> str | None:
-    """Commit the (staged) index on top of ``head_sha`` with plumbing; None if nothing changed."""
-    tree = run(root, "write-tree").strip()
     if tree == head_tree:
         return None  # nothing staged: 'git commit' gives its usual error
+    # diff-tree reads the whole index without needing it (60 ms at 200k files): give it none
+    no_index = {"GIT_INDEX_FILE": str(root / ".solar" / "no-index")}
+    changed = run(root, "diff-tree", "-r", "-z", "--name-only", "--no-renames", head_tree, tree,
+                  env=no_index).split("\0")
+    if not set(changed) - {""} <= set(paths):
+        return None  # someone else's staged change is in the index too
     message = _stripspace(body)
     sha = run(root, "-c", "commit.gpgsign=false", "commit-tree", "--no-gpg-sign", tree, "-p", head_sha, "-F", "-",
               input=message, env=env).strip()
