@@ -340,9 +340,12 @@ def plan_revert(repo: Any, batch: str) -> RevertPlan:
     for line in status.splitlines():
         if not line.strip():
             continue
-        st, _, path = line.partition("\t")
+        st, _, then = line.partition("\t")
+        # a batch imported before 'solar migrate' names flat paths: act on the file's place now
+        hit = records.parse_path(then)
+        path = records.record_path(*hit) if hit and records.is_flat_path(then) else then
         full = repo.root / path
-        at_batch = _git_bytes(repo.root, f"{sha}:{path}") if st != "D" else None
+        at_batch = _git_bytes(repo.root, f"{sha}:{then}") if st != "D" else None
         now = full.read_bytes() if full.exists() else None
         if now != at_batch:
             blocked.append(f"{path} was changed after the import (see 'solar history')")
@@ -351,7 +354,7 @@ def plan_revert(repo: Any, batch: str) -> RevertPlan:
             delete.append(path)
             deleting.add(path.rsplit("/", 1)[-1][:-5])
         else:
-            before = _git_bytes(repo.root, f"{sha}^:{path}")
+            before = _git_bytes(repo.root, f"{sha}^:{then}")
             if before is None:  # pragma: no cover - defensive
                 blocked.append(f"{path}: no earlier version")
                 continue

@@ -155,3 +155,23 @@ def test_a_hand_edit_is_seen_after_solar_wrote_another_file_in_the_same_shard(re
     ok("note", "add", twin, "a write by solar in the same folder")
     names = {r["id"]: r["name"] for r in json.loads(ok("lead", "list", "--format", "json"))}
     assert names[lead] == "Roof in Babelsberg"
+
+
+def test_an_import_made_before_the_migration_can_still_be_reverted(records, ok, monkeypatch, gitlog):
+    """The batch commit names flat paths; revert acts on where the files are now."""
+    from pathlib import Path
+
+    from solarcli import records as rec
+
+    csv = Path(__file__).resolve().parents[2] / "examples" / "imports" / "zoho-leads.csv"
+    sharded = rec.record_path
+    monkeypatch.setattr(rec, "record_path", rec.flat_path)  # write like solarcli 0.1
+    batch = json.loads(ok("lead", "import", str(csv), "-f", "json"))["batch"]
+    monkeypatch.setattr(rec, "record_path", sharded)
+    assert list((records / "leads").glob("*.yaml"))  # flat files, as 0.1 wrote them
+    ok("migrate")
+    assert not list((records / "leads").glob("*.yaml"))
+    ok("import", "revert", batch)
+    assert gitlog(records)[0].startswith("revert import " + batch)
+    assert not list((records / "leads").rglob("*.yaml")) and not list((records / "contacts").rglob("*.yaml"))
+    assert git(records, "status", "--porcelain") == ""
