@@ -108,11 +108,17 @@ class Repo:
             Locale.parse(locale)
         except Exception:
             raise ValidationError(f"--locale: {locale!r} is not a known locale; expected e.g. en_US, de_DE, tr_TR") from None
+        new_dir = not root.exists()
         root.mkdir(parents=True, exist_ok=True)
-        if not (root / ".git").exists():
+        new_git = not (root / ".git").exists()
+        if new_git:
             gitio.init(root)
         actor = actor or gitio.identity(root)
         if actor is None:
+            if new_git:  # leave nothing behind: a second 'solar init' must start clean
+                shutil.rmtree(root / ".git", ignore_errors=True)
+            if new_dir:
+                root.rmdir()
             raise GitError("no git identity: set one with 'git config --global user.name NAME' and "
                            "'git config --global user.email EMAIL', or pass --as NAME")
         user = {"id": slug(actor.name.split()[0]), "name": actor.name, "email": actor.email}

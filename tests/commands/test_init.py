@@ -86,7 +86,11 @@ def test_init_without_git_identity_is_exit_7(tmp_path, fail, ok, monkeypatch):
     root = tmp_path / "crm"
     r = fail(7, "init", root)
     assert "git config" in r.stderr and "identity" in r.stderr
-    assert not (root / "solar.yaml").exists()
+    assert not root.exists()  # nothing left behind, not even an empty git repository
+    existing = tmp_path / "mine"
+    (existing / "notes").mkdir(parents=True)
+    fail(7, "init", existing)
+    assert sorted(p.name for p in existing.iterdir()) == ["notes"]  # the user's folder stays as it was
     git_cfg = tmp_path / "id.gitconfig"
     git_cfg.write_text("[user]\n\tname = Later User\n\temail = later@example.com\n")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(git_cfg))
