@@ -1,3 +1,3 @@
 """solarcli: a git-backed CRM and proposal generator for solar installers."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
