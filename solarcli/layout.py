@@ -35,10 +35,29 @@ def flat_moves(root) -> list[tuple[str, str]]:
 def migrate(repo, *, dry_run: bool = False) -> dict:
     """Move flat record files into shard folders (one commit). Returns
     ``{"moved": N, "commit": sha or None, "dry_run": bool, "files": {kind folder: N}}``."""
-    from solarcli.sync.setup import attributes_text
+    if dry_run:
+        repo.recover()
+        moves, result = _plan(repo.root, dry_run=True)
+        return result
+    with repo.transaction() as tx:  # the checks too run under the repository lock
+        moves, result = _plan(repo.root, dry_run=False)
+        if not moves:
+            return result
+        from solarcli.sync.setup import attributes_text
 
-    root = repo.root
-    repo.recover()
+        tx.message = f"migrate {len(moves)} record file(s) into shard folders (<kind>/<x>/<id>.yaml)"
+        for src, dst in moves:
+            tx.move_file(src, dst)
+        attrs = repo.root / ".gitattributes"
+        new_attrs = attributes_text(attrs.read_text(encoding="utf-8") if attrs.exists() else "")
+        if new_attrs is not None:
+            tx.write_file(".gitattributes", new_attrs.encode("utf-8"))
+    result["commit"] = tx.commit_sha
+    return result
+
+
+def _plan(root, *, dry_run: bool) -> tuple[list[tuple[str, str]], dict]:
+    """The moves, and the result to report; refuses what would lose or mix up changes."""
     moves = flat_moves(root)
     per_folder: dict[str, int] = {}
     for src, _ in moves:
@@ -46,26 +65,16 @@ def migrate(repo, *, dry_run: bool = False) -> dict:
         per_folder[folder] = per_folder.get(folder, 0) + 1
     result = {"moved": len(moves), "commit": None, "dry_run": dry_run, "files": per_folder}
     if not moves:
-        return result
+        return moves, result
     srcs = {s for s, _ in moves}
     for src, dst in moves:
         if (root / dst).exists():
             raise ConflictError(f"{src} and {dst} both exist (a change made on another clone before the "
                                 "migration?); compare them, delete one, then run 'solar migrate' again")
-    out = gitio.run(root, "status", "--porcelain", "-z", "--untracked-files=all", "--",
+    out = gitio.run(root, "status", "--porcelain", "-z", "--no-renames", "--untracked-files=all", "--",
                     *records.KINDS.values(), check=False)
     for entry in out.split("\0"):
         path = entry[3:]
         if len(entry) > 3 and path in srcs and entry[:2] != "??":
             raise ConflictError(f"{path}: uncommitted changes; commit or discard them, then run 'solar migrate' again")
-    if dry_run:
-        return result
-    attrs = root / ".gitattributes"
-    new_attrs = attributes_text(attrs.read_text(encoding="utf-8") if attrs.exists() else "")
-    with repo.transaction(f"migrate {len(moves)} record file(s) into shard folders (<kind>/<x>/<id>.yaml)") as tx:
-        for src, dst in moves:
-            tx.move_file(src, dst)
-        if new_attrs is not None:
-            tx.write_file(".gitattributes", new_attrs.encode("utf-8"))
-    result["commit"] = tx.commit_sha
-    return result
+    return moves, result

@@ -113,7 +113,8 @@ def render(rows: Iterable[dict] | dict, fmt: str = "table", columns: list[str] |
     raise ValueError(f"unknown format {fmt!r}")
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# C0/C1 controls, line/paragraph separators and bidi controls (which reorder what follows)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _clip(s: str, width: int = 60) -> str:

@@ -86,8 +86,10 @@ def test_table_is_the_layout_tabulate_prints():
 
 
 def test_table_cells_cannot_carry_terminal_control_sequences():
-    out = render([{"id": "x", "name": "\x1b[2J\x1b]0;pwned\x07Eve\u2028next", "note": "a\tb\r\nc"}], "table")
+    out = render([{"id": "x", "name": "\x1b[2J\x1b]0;pwned\x07Eve\u2028next", "note": "a\tb\r\nc",
+                   "file": "invoice\u202etxt.exe"}], "table")
     assert "\x1b" not in out and "\x07" not in out and "\u2028" not in out and "\t" not in out
+    assert "\u202e" not in out  # a bidi override would print "invoiceexe.txt"
     assert "Eve" in out and len(out.splitlines()) == 3
 
 

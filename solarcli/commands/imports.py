@@ -402,14 +402,24 @@ def _export_command(group: click.Group, kind: str) -> None:
 def run_export(kind: str, to: str, output: str | None, raw: bool, opts: dict) -> None:
     """Stream the export: records are read from the index a chunk at a time and each row
     is written as it is made (a first pass over only the custom fields gives the columns)."""
+    repo = get_repo()
+    repo.recover()
+    repo.index.refresh()
+    db = repo.index.db
+    db.execute("BEGIN")  # one read snapshot for the query and every pass over the records
+    try:
+        _export(repo, db, kind, to, output, raw, opts)
+    finally:
+        db.execute("COMMIT")
+
+
+def _export(repo, db, kind: str, to: str, output: str | None, raw: bool, opts: dict) -> None:
     import io
 
     from solarcli.errors import UsageError
     from solarcli.importing import export as X
 
-    repo = get_repo()
     wanted = [r["id"] for r in query_from_options(repo, kind, opts)]
-    db = repo.index.db  # fresh: the query above refreshed it
     if to == "xlsx" and (not output or output == "-") and sys.stdout.isatty():
         raise UsageError("--to xlsx writes a binary file: pass -o FILE.xlsx")
     cols = None if to == "vcf" else X.columns_for(kind, _custom_keys(db, kind, wanted))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
@@ -156,8 +157,11 @@ class Index:
         most of a warm command's time at 100k records: big repositories split the folders
         with one forked child (os.stat runs in parallel there; the GIL does not allow it in
         threads)."""
-        if size < PARALLEL_SCAN_BYTES or len(dirs) < 2 or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
+        threads = sys.modules.get("threading")
+        if size < PARALLEL_SCAN_BYTES or len(dirs) < 2 or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork") \
+                or (threads is not None and threads.active_count() > 1):  # a fork would copy held locks
             return {d: _digest_dir(self.root, d) for d in dirs}
+        _hash([], [])  # its imports happen here, not in the child (no import lock to inherit)
         r, w = os.pipe()
         try:
             pid = os.fork()
@@ -176,11 +180,12 @@ class Index:
                 code = 1
             os._exit(code)
         os.close(w)
+        fh = os.fdopen(r, "rb")
         try:
             out = {d: _digest_dir(self.root, d) for d in dirs[0::2]}
-            with os.fdopen(r, "rb") as fh:
-                data = fh.read()
+            data = fh.read()
         finally:
+            fh.close()  # the child never blocks on a full pipe, even when we fail
             _, status = os.waitpid(pid, 0)
         theirs = json.loads(data) if status == 0 and data else {}
         out.update(theirs if set(theirs) == set(dirs[1::2]) else {d: _digest_dir(self.root, d) for d in dirs[1::2]})
@@ -451,11 +456,24 @@ def _stat_dir(root: Path, shard_dir: str) -> dict[str, tuple[int, ...]]:
     except (FileNotFoundError, NotADirectoryError):
         return {}
     try:  # stat relative to a descriptor: a cheap fstatat(fd, name)
-        stat = os.stat
-        return {n: (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns) for n in os.listdir(fd)
-                if n.endswith(".yaml") and not n.startswith(".") for st in (stat(n, dir_fd=fd),)}
+        out = {}
+        for n in os.listdir(fd):
+            if n.endswith(".yaml") and not n.startswith("."):
+                st = _stat_or_none(n, fd)
+                if st is not None:
+                    out[n] = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
+        return out
     finally:
         os.close(fd)
+
+
+def _stat_or_none(name: str, dir_fd: int):
+    """stat() of a file listed a moment ago: None if it is gone (removed meanwhile, or a
+    dangling link); the folder's digest then differs and the next look compares again."""
+    try:
+        return os.stat(name, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return None
 
 
 def _digest_dir(root: Path, shard_dir: str) -> str:
@@ -467,7 +485,12 @@ def _digest_dir(root: Path, shard_dir: str) -> str:
     try:
         stat = os.stat
         names = sorted(n for n in os.listdir(fd) if n.endswith(".yaml") and not n.startswith("."))
-        sts = [stat(n, dir_fd=fd) for n in names]
+        try:
+            sts = [stat(n, dir_fd=fd) for n in names]
+        except FileNotFoundError:  # one went away meanwhile: the slow way, file by file
+            pairs = [(n, _stat_or_none(n, fd)) for n in names]
+            names = [n for n, st in pairs if st is not None]
+            sts = [st for _, st in pairs if st is not None]
     finally:
         os.close(fd)
     return _hash(names, [x for st in sts for x in (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)])
@@ -479,7 +502,7 @@ def _digest(files: dict[str, tuple[int, ...]]) -> str:
 
 
 def _hash(names: list[str], numbers: list[int]) -> str:
-    import hashlib
+    import hashlib  # imported here ('solar --help' needs neither), and before any fork
     from array import array
 
     h = hashlib.blake2b("\0".join(names).encode("utf-8", "surrogateescape"), digest_size=16)

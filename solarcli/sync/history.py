@@ -119,9 +119,15 @@ def record_path_for(repo, ref: str) -> tuple[str, str, str]:
     if not ids.is_prefix(ref):
         raise NotFoundError(f"no record with ID {ref!r}")
     folders = list(records.KINDS.values())
-    out = git(repo.root, "log", "--all", "--format=", "--name-only", "--diff-filter=D", "--", *folders,
-              check=False).stdout
-    hits = sorted({p for p in out.splitlines() if p.split("/")[-1].startswith(ref) and p.endswith(".yaml")})
+    # --no-renames: the same answer whatever diff.renames says ('solar migrate' moved every file)
+    out = git(repo.root, "log", "--all", "--format=", "--name-only", "--no-renames", "--diff-filter=D", "--",
+              *folders, check=False).stdout
+    found: dict[tuple[str, str], str] = {}
+    for p in out.splitlines():
+        hit = records.parse_path(p)
+        if hit and hit[1].startswith(ref) and (hit not in found or records.is_flat_path(found[hit])):
+            found[hit] = p  # one record, once: its shard path if it ever had one
+    hits = sorted(found.values())
     if not hits:
         raise NotFoundError(f"no record with ID {ref!r} (not now, and not in the history)")
     if len(hits) > 1:

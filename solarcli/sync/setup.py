@@ -53,8 +53,8 @@ def _importable_without_path(py: str) -> bool:
     return _IMPORTABLE[py]
 
 
-def _config_get(root: Path, key: str) -> str | None:
-    proc = subprocess.run(["git", "-C", str(root), "config", "--local", "--get", key],
+def _config_get(root: Path, key: str, scope: str | None = "--local") -> str | None:
+    proc = subprocess.run(["git", "-C", str(root), "config", *([scope] if scope else []), "--get", key],
                           capture_output=True, text=True)
     return proc.stdout.rstrip("\n") if proc.returncode == 0 else None
 
@@ -113,7 +113,7 @@ def attributes_text(text: str) -> str | None:
 def _tune_index(root: Path) -> None:
     """``core.splitIndex=true`` unless the user chose otherwise: git then rewrites a small
     file per commit instead of the whole index (18 MB at 200k record files; 0.1 s)."""
-    if _config_get(root, "core.splitIndex") is None:
+    if _config_get(root, "core.splitIndex", scope=None) is None:  # the user's global choice counts too
         subprocess.run(["git", "-C", str(root), "config", "--local", "core.splitIndex", "true"], check=False)
 
 

@@ -175,3 +175,16 @@ def test_an_import_made_before_the_migration_can_still_be_reverted(records, ok, 
     assert gitlog(records)[0].startswith("revert import " + batch)
     assert not list((records / "leads").rglob("*.yaml")) and not list((records / "contacts").rglob("*.yaml"))
     assert git(records, "status", "--porcelain") == ""
+
+
+def test_history_of_a_record_removed_after_the_migration_whatever_diff_renames_says(records, ok):
+    c, lead = crm(records, ok)
+    other = ok("contact", "add", "Bob Builder").strip()
+    flatten(records, f"contacts/{c[0]}/{c}.yaml", f"leads/{lead[0]}/{lead}.yaml",
+            f"contacts/{other[0]}/{other}.yaml")
+    ok("migrate")
+    ok("contact", "rm", other)
+    git(records, "config", "diff.renames", "false")  # the migration then reads as delete + add
+    hist = json.loads(ok("history", other, "--format", "json"))
+    assert hist and all(h["id"] == other for h in hist)
+    assert any(ch["field"] == "name" and ch.get("to") == "Bob Builder" for h in hist for ch in h["changes"])

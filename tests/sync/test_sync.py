@@ -415,6 +415,15 @@ def test_a_users_own_split_index_setting_is_kept(team):
     assert git(b, "config", "--get", "core.splitIndex").strip() == "false"
 
 
+def test_a_global_split_index_setting_is_kept(tmp_path, ok, monkeypatch):
+    cfg = tmp_path / "global.gitconfig"
+    cfg.write_text("[user]\n\tname = G\n\temail = g@example.org\n[core]\n\tsplitIndex = false\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(cfg))
+    root = tmp_path / "r"
+    ok("init", root)
+    assert git(root, "config", "--local", "--get-all", "core.splitIndex", check=False).strip() == ""
+
+
 def test_unrelated_repository_is_refused_with_a_hint(team, ok, fail, tmp_path):
     other = tmp_path / "other"
     ok("init", other)
