@@ -188,3 +188,14 @@ def test_history_of_a_record_removed_after_the_migration_whatever_diff_renames_s
     hist = json.loads(ok("history", other, "--format", "json"))
     assert hist and all(h["id"] == other for h in hist)
     assert any(ch["field"] == "name" and ch.get("to") == "Bob Builder" for h in hist for ch in h["changes"])
+
+
+def test_migrate_refuses_a_file_that_is_not_named_like_a_record(records, ok, cli, gitlog):
+    c, lead = crm(records, ok)
+    flatten(records, f"leads/{lead[0]}/{lead}.yaml")
+    (records / "leads" / "notes.yaml").write_text("todo: call Ada\n")
+    n = len(gitlog(records))
+    r = cli("migrate")
+    assert r.exit_code == 4
+    assert "leads/notes.yaml: not a record file name" in r.stderr and "rename or remove it" in r.stderr
+    assert (records / "leads" / f"{lead}.yaml").is_file() and len(gitlog(records)) == n
