@@ -25,7 +25,6 @@ _SEG_RE = re.compile(r"([^.\[\]]+)((?:\[[^\]]*\])*)")
 
 def list_conflicts(repo, ref: str | None = None) -> list[dict]:
     """Rows ``{id, kind, path, field, value, lost_to, at}`` of every recorded conflict."""
-    from solarcli import records
     from solarcli.storage import yamlio
 
     root = repo.root

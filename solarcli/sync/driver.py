@@ -10,7 +10,6 @@ reports a normal conflict.
 """
 from __future__ import annotations
 
-import re
 import subprocess
 from collections.abc import MutableMapping
 from pathlib import Path

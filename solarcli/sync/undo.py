@@ -126,7 +126,9 @@ def undo(repo, *, dry_run: bool = False) -> dict:
 def _refuse_if_linked(repo, path: str, same_commit: list[str]) -> None:
     if not is_record_path(path):
         return
-    rid = path.rsplit("/", 1)[-1][:-5]
+    from solarcli import records
+
+    rid = records.parse_path(path)[1]
     try:
         linked = repo.links_to(rid)
     except Exception:  # noqa: BLE001 - the index is a cache; do not block undo on it

@@ -119,3 +119,15 @@ def test_undo_dry_run(records, ok, cli):
     r = cli("undo", "--dry-run")
     assert r.exit_code == 0 and f"would undo" in r.stderr and f"leads/{lid[0]}/{lid}.yaml" in r.stderr
     assert (records / f"leads/{lid[0]}/{lid}.yaml").exists()
+
+
+def test_undo_refuses_to_remove_a_record_that_another_now_links_to(records, ok, fail):
+    lid = ok("lead", "add", "--title", "Roof").strip()
+    cid = ok("contact", "add", "Ada Lovelace").strip()
+    # the link is made by hand and committed with plain git: the last solar change is still 'contact add'
+    p = records / f"leads/{lid[0]}/{lid}.yaml"
+    p.write_text(p.read_text() + f"contact: {cid}\n")
+    git(records, "commit", "-qam", "link by hand")
+    r = fail(5, "undo")
+    assert f"contacts/{cid[0]}/{cid}.yaml" in r.stderr and f"lead {lid[:7]}" in r.stderr
+    assert (records / f"contacts/{cid[0]}/{cid}.yaml").is_file()
