@@ -13,7 +13,6 @@ the importer removes that quote again.
 from __future__ import annotations
 
 import csv
-import io
 import json
 from typing import IO, Any, Iterable
 

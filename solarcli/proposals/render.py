@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
