@@ -344,8 +344,7 @@ class Index:
         todo: list[tuple[str, tuple]] = []
         mine: set[str] = set()
         for p in paths:
-            hit = records.parse_path(p)
-            if hit is None or records.is_flat_path(p):
+            if p.count("/") != 2 or records.parse_path(p) is None:  # record files in shard folders only
                 continue
             mine.add(p)
             try:
