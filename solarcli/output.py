@@ -47,8 +47,9 @@ def plain(o: Any) -> Any:
 
 
 def neutralise(value: str) -> str:
-    """Prefix a cell that would run as a spreadsheet formula with a single quote."""
-    if value and value.startswith(FORMULA_START):
+    """Prefix a cell that would run as a spreadsheet formula with a single quote (a cell of
+    only blanks, such as a tab, runs nothing and is left alone)."""
+    if value and value.startswith(FORMULA_START) and value.strip():
         return "'" + value
     return value
 

@@ -137,8 +137,9 @@ def cell_text(col: str, v: Any) -> str:
 
 def neutralise(s: str) -> str:
     """``=SUM(A1)`` -> ``'=SUM(A1)``; a cell that already starts with ``'`` gets one
-    more, so the importer's removal of one quote gives back exactly the original."""
-    if s and (s.startswith(FORMULA_START) or s[0] == "'"):
+    more, so the importer's removal of one quote gives back exactly the original. A cell of
+    only blanks (a tab) runs nothing and stays as it is, so a blank row still reads as blank."""
+    if s and ((s.startswith(FORMULA_START) and s.strip()) or s[0] == "'"):
         return "'" + s
     return s
 
