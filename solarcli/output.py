@@ -47,9 +47,11 @@ def plain(o: Any) -> Any:
 
 
 def neutralise(value: str) -> str:
-    """Prefix a cell that would run as a spreadsheet formula with a single quote (a cell of
-    only blanks, such as a tab, runs nothing and is left alone)."""
-    if value and value.startswith(FORMULA_START) and value.strip():
+    """``=SUM(A1)`` -> ``'=SUM(A1)``: a cell a spreadsheet would run as a formula gets a
+    leading quote. A cell that already starts with ``'`` gets one more, so the importer's
+    removal of one quote gives back exactly the original. A cell of only blanks (a tab)
+    runs nothing and stays as it is, so a blank row still reads as blank."""
+    if value and ((value.startswith(FORMULA_START) and value.strip()) or value[0] == "'"):
         return "'" + value
     return value
 

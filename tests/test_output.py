@@ -112,6 +112,16 @@ def test_csv_carriage_return_cannot_start_a_new_row(evil):
     assert "\r" not in text  # a spreadsheet reading the raw file cannot see a row break outside quotes
 
 
+def test_csv_cells_read_back_exactly_after_the_importer_removes_one_quote():
+    from solarcli.importing.planner import unneutralise
+
+    values = ["'=x", "=1+1", "'", "''", "\t", "it's", "+4930123"]
+    out = render([{"v": v} for v in values], "csv")
+    cells = [row[0] for row in csv.reader(io.StringIO(out))][1:]
+    assert cells[0] == "''=x" and cells[1] == "'=1+1" and cells[4] == "\t"
+    assert [unneutralise(c) for c in cells] == values
+
+
 def test_csv_leaves_ordinary_cells_alone():
     got = list(csv.reader(io.StringIO(render([{"name": "Müller, Anna", "n": 3}], "csv"))))
     assert got[1] == ["Müller, Anna", "3"]

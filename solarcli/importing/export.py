@@ -16,7 +16,7 @@ import csv
 import json
 from typing import IO, Any, Iterable
 
-from solarcli.output import FORMULA_START, json_default, plain
+from solarcli.output import json_default, neutralise, plain
 
 EXPORT_FORMATS = ("csv", "xlsx", "json", "vcf")
 
@@ -133,15 +133,6 @@ def cell_text(col: str, v: Any) -> str:
     if isinstance(v, dict):
         return json.dumps(plain(v), ensure_ascii=False, default=json_default)
     return str(v)
-
-
-def neutralise(s: str) -> str:
-    """``=SUM(A1)`` -> ``'=SUM(A1)``; a cell that already starts with ``'`` gets one
-    more, so the importer's removal of one quote gives back exactly the original. A cell of
-    only blanks (a tab) runs nothing and stays as it is, so a blank row still reads as blank."""
-    if s and ((s.startswith(FORMULA_START) and s.strip()) or s[0] == "'"):
-        return "'" + s
-    return s
 
 
 def write_csv(out: IO[str], columns: list[str], rows: Iterable[dict[str, Any]], *, raw: bool = False) -> int:

@@ -34,11 +34,11 @@ from solarcli import ids
 from solarcli.importing import values as V
 from solarcli.importing.mapping import IGNORE, MULTI, Mapping, normalise_header
 from solarcli.importing.readers import EXTRA_KEY
+from solarcli.output import FORMULA_START
 
 MODES = ("create", "upsert", "update")
 CONTACT_KEYS = ("id", "external_id", "email", "phone")
 PROFILES = ("family-day", "one-two-person", "retiree-home-office", "night-time", "custom")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # fields the planner maintains itself: never counted as a change of the record
 BOOKKEEPING = ("import_batches", "updated", "created")
 
